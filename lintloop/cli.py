@@ -1,0 +1,170 @@
+"""The command line: parse arguments, call the library, pick a reporter, set the exit code.
+
+``lintloop [PATHS]...`` checks (the ``check`` command is implied);
+``lintloop rule LL001`` explains a rule; ``lintloop rules`` lists them.
+Exit status: 0 nothing reported, 1 findings or file errors, 2 usage,
+configuration or internal error.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from typing import List, Optional, Sequence, TextIO
+
+import click
+
+from lintloop import __version__
+from lintloop.config import ConfigError, check_code
+from lintloop.types import LintResult, Options
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class _DefaultToCheck(click.Group):
+    """``lintloop src/`` means ``lintloop check src/``."""
+
+    def parse_args(self, ctx: click.Context, args: List[str]) -> List[str]:
+        if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h", "--version")):
+            args = ["check"] + list(args)
+        return super().parse_args(ctx, args)
+
+
+def _codes(value: Optional[str]) -> Optional[tuple]:
+    if value is None:
+        return None
+    from lintloop.rules import codes
+
+    out = tuple(v.strip() for v in value.split(",") if v.strip())
+    for code in out:
+        try:
+            check_code(code, "--select/--ignore", codes())
+        except ConfigError as exc:
+            raise click.BadParameter(str(exc).split(": ", 1)[-1]) from None
+    return out
+
+
+@click.group(cls=_DefaultToCheck, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="lintloop", message="%(prog)s %(version)s")
+def main() -> None:
+    """Find self-feeding data loops in ML training code.
+
+    \b
+      lintloop [OPTIONS] [PATHS]...   check files and directories (default: .)
+      lintloop rule LL001             explain a rule
+      lintloop rules                  list all rules
+    """
+
+
+@main.command("check")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--format", "output_format", default="text", show_default=True,
+              type=click.Choice(["text", "json"]), help="Output format.")
+@click.option("--select", help="Comma-separated codes or prefixes to report (replaces the defaults).")
+@click.option("--extend-select", help="Codes to report in addition to the defaults (e.g. LL004).")
+@click.option("--ignore", help="Comma-separated codes or prefixes not to report.")
+@click.option("--exit-zero", is_flag=True, help="Exit with status 0 even when there are findings.")
+@click.option("-q", "--quiet", is_flag=True, help="Print findings only: no loop paths, no totals.")
+@click.option("-v", "--verbose", is_flag=True, help="Also say which calls could not be resolved.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False),
+              help="Read [tool.lintloop] from this pyproject.toml instead of the nearest one.")
+@click.option("--isolated", is_flag=True, help="Ignore all configuration files.")
+@click.option("-o", "--output-file", type=click.Path(dir_okay=False), help="Write the report to a file.")
+def check(paths: Sequence[str], output_format: str, select: Optional[str], extend_select: Optional[str],
+          ignore: Optional[str], exit_zero: bool, quiet: bool, verbose: bool, config_file: Optional[str],
+          isolated: bool, output_file: Optional[str]) -> None:
+    """Check PATHS (files or directories; default: the current directory)."""
+    from lintloop.api import lint_paths
+
+    options = Options(select=_codes(select), extend_select=_codes(extend_select) or (),
+                      ignore=_codes(ignore) or (), config_file=config_file, verbose=verbose, isolated=isolated)
+    try:
+        result = lint_paths(list(paths) or ["."], options)
+    except ConfigError as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        sys.exit(130)
+    _emit(result, output_format, quiet, output_file)
+    sys.exit(exit_status(result, exit_zero))
+
+
+def exit_status(result: LintResult, exit_zero: bool = False) -> int:
+    if any(e.code == "LL999" for e in result.errors):
+        return EXIT_ERROR
+    if exit_zero:
+        return EXIT_CLEAN
+    return EXIT_FINDINGS if result.findings or result.errors else EXIT_CLEAN
+
+
+def _emit(result: LintResult, output_format: str, quiet: bool, output_file: Optional[str]) -> None:
+    from lintloop.report import reporters, text
+
+    for warning in result.warnings:
+        click.echo(f"lintloop: warning: {warning}", err=True)
+
+    def write(out: TextIO) -> None:
+        if output_format == "text":
+            text.render(result, out, quiet=quiet)
+        else:
+            reporters()[output_format](result, out)
+
+    if output_file:
+        try:
+            with open(output_file, "w", encoding="utf-8") as handle:
+                write(handle)
+        except OSError as exc:
+            _fail(f"cannot write {output_file}: {exc.strerror or exc}")
+        return
+    try:
+        write(sys.stdout)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # `lintloop src | head -1`: the reader left; exit quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(exit_status(result))
+
+
+def _fail(message: str) -> "None":
+    click.echo(f"lintloop: error: {message}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+@main.command("rule")
+@click.argument("code")
+def rule(code: str) -> None:
+    """Explain a rule: what it finds, why it matters, a bad and a good example."""
+    from lintloop.rules import REGISTRY
+
+    found = REGISTRY.get(code.upper())
+    if found is None:
+        _fail(f"unknown rule code '{code}' (see `lintloop rules`)")
+    click.echo(found.explanation(), nl=False)
+
+
+@main.command("rules")
+def rules() -> None:
+    """List all rules, with their default state."""
+    from lintloop.rules import ALL_RULES
+
+    for item in ALL_RULES:
+        state = "on " if item.enabled else "off"
+        line = f"{item.code}  {item.name:<20} {state}  {item.severity:<8} {item.summary}"
+        if not item.enabled and item.off_reason:
+            line += f" (off: {item.off_reason})"
+        click.echo(line)
+
+
+def run() -> None:
+    """Console-script entry point (handles Ctrl-C and a closed pipe)."""
+    if hasattr(signal, "SIGPIPE"):
+        pass  # Python ignores SIGPIPE; BrokenPipeError is handled where we write
+    try:
+        main(prog_name="lintloop")
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()

@@ -1,0 +1,107 @@
+"""Accumulates one function's value-flow graph while the interpreter walks it.
+
+Nodes are keyed by the source position that creates them, so walking a loop
+body twice (to reach a fixpoint) finds the same nodes instead of new ones, and
+an edge added twice is kept once.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Dict, Hashable, List, Optional, Tuple
+
+from lintloop.summary import CallSite, Edge, Function, Marker, Node, Ref, Refs
+
+
+class NodeData:
+    """A mutable node while its function is being built (a :class:`Node` after)."""
+
+    __slots__ = ("id", "kind", "line", "column", "text", "name", "loops", "info", "consults", "template")
+
+    def __init__(self, id: int, kind: str, line: int, column: int, text: str,
+                 loops: Tuple[int, ...]) -> None:
+        self.id = id
+        self.kind = kind
+        self.line = line
+        self.column = column
+        self.text = text
+        self.name = ""
+        self.loops = loops
+        self.info = False
+        self.consults: Refs = ()
+        self.template = ""
+
+    def freeze(self) -> Node:
+        return Node(self.id, self.kind, self.line, self.column, self.text, self.name,
+                    self.loops, self.info, tuple(self.consults), self.template)
+
+
+def position(node: ast.AST) -> Tuple[int, int, int, int]:
+    """1-based (line, column, end line, end column) of an ast node."""
+    line = getattr(node, "lineno", 1)
+    column = getattr(node, "col_offset", 0) + 1
+    end_line = getattr(node, "end_lineno", None) or line
+    end_column = (getattr(node, "end_col_offset", None) or (column - 1)) + 1
+    return line, column, end_line, end_column
+
+
+class FunctionBuilder:
+    def __init__(self, qualname: str, cls: str, line: int) -> None:
+        self.qualname = qualname
+        self.cls = cls
+        self.line = line
+        self.nodes: List[NodeData] = []
+        self._keys: Dict[Hashable, int] = {}
+        self._edges: Dict[Tuple, Edge] = {}
+        self.calls: Dict[int, CallSite] = {}
+        self._markers: Dict[Tuple, Marker] = {}
+        self.params: List[str] = []
+        self.param_nodes: List[int] = []
+        self.return_node = self.new_node(("return",), "ret", line, 1, qualname.rsplit(".", 1)[-1] + "()", ())
+
+    def new_node(self, key: Hashable, kind: str, line: int, column: int, text: str,
+                 loops: Tuple[int, ...]) -> int:
+        found = self._keys.get(key)
+        if found is not None:
+            return found
+        node = NodeData(len(self.nodes), kind, line, column, text, loops)
+        self.nodes.append(node)
+        self._keys[key] = node.id
+        return node.id
+
+    def node_for(self, tag: str, at: ast.AST, kind: str, text: str, loops: Tuple[int, ...],
+                 extra: Hashable = None) -> int:
+        line, column, end_line, end_column = position(at)
+        return self.new_node((tag, line, column, end_line, end_column, extra), kind, line, column, text, loops)
+
+    def has_key(self, key: Hashable) -> Optional[int]:
+        return self._keys.get(key)
+
+    def edge(self, src: Ref, dst: Ref, kind: str, at: ast.AST, text: str, note: str = "",
+             extra: Refs = ()) -> None:
+        if src == dst and kind in ("flow", "store", "alias"):
+            return
+        line, column, end_line, end_column = position(at)
+        key = (src, dst, kind, line, column)
+        existing = self._edges.get(key)
+        if existing is not None:
+            if extra and set(extra) - set(existing.extra):
+                merged = tuple(sorted(set(existing.extra) | set(extra), key=str))
+                self._edges[key] = Edge(src, dst, kind, line, column, end_line, end_column,
+                                        existing.text, existing.note, merged)
+            return
+        self._edges[key] = Edge(src, dst, kind, line, column, end_line, end_column, text, note,
+                                tuple(sorted(set(extra), key=str)))
+
+    def call_site(self, site: CallSite) -> None:
+        self.calls[site.result] = site
+
+    def marker(self, marker: Marker) -> None:
+        self._markers[(marker.kind, marker.line, marker.column, marker.refs)] = marker
+
+    def freeze(self) -> Function:
+        return Function(
+            self.qualname, self.cls, tuple(self.params), tuple(self.param_nodes), self.return_node,
+            self.line, tuple(n.freeze() for n in self.nodes), tuple(self._edges.values()),
+            tuple(self.calls.values()), tuple(self._markers.values()),
+        )

@@ -1,0 +1,355 @@
+"""Function summaries: what a call does, seen from its caller.
+
+Calls are linked *by summary*, not by wiring arguments into the callee's
+parameters: a helper called with generated text in one place and real text in
+another must not mix the two.  For each function we compute, on its own graph
+(its body plus the summaries of what it calls), the relations between its
+interface points — parameters, return value, module-level state, and files
+whose path is a parameter — and copy them to every call site:
+
+* ``flow``: data of one point reaches another (parameter -> return, or into a
+  mutated parameter, a field, a file);
+* ``generate`` / ``predict`` / ``forward``: the return value is produced by a
+  model that is an interface point (``def sample(m): return m.generate()``);
+* ``train``: data from one point trains a model that is another;
+* ``identity``: two points are the same model (``def unwrap(m): return m.module``);
+* a backward pass on a parameter (``def step(loss): loss.backward()``).
+
+Each summary edge keeps the steps it stands for, so a finding can still show
+every line of a loop that runs through helpers and other files.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
+
+from lintloop.link.edges import IDENTITY, TRANSPARENT, GEdge, NodeInfo, StepTuple
+from lintloop.link.filters import is_informative
+
+#: Interface points: ("param", index) | ("ret",) | ("global", id) | ("partifact", template)
+Iface = Tuple
+_MAX_VIA = 24
+
+
+@dataclass
+class SummaryEdge:
+    src: Iface
+    dst: Iface
+    kind: str
+    via: Tuple[StepTuple, ...] = ()
+    extra: Tuple[Iface, ...] = ()
+    judges: Optional[FrozenSet[Iface]] = None
+    foreign: bool = False
+
+
+@dataclass
+class FunctionSummary:
+    edges: List[SummaryEdge] = field(default_factory=list)
+    return_info: bool = False
+    return_consults: Tuple[Iface, ...] = ()
+    backward_params: Tuple[int, ...] = ()
+
+
+class FunctionGraph:
+    """One function's edges, indexed both ways, while it is linked."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.edges: List[GEdge] = []
+        self.out: Dict[str, List[GEdge]] = {}
+        self.inc: Dict[str, List[GEdge]] = {}
+
+    def add(self, edge: GEdge) -> None:
+        self.edges.append(edge)
+        self.out.setdefault(edge.src, []).append(edge)
+        self.inc.setdefault(edge.dst, []).append(edge)
+
+    def preds(self, node: str) -> Iterable[GEdge]:
+        return self.inc.get(node, ())
+
+
+# -- traversal ---------------------------------------------------------------------------
+
+def _passable(edge: GEdge) -> bool:
+    """Transparent for data, judged filters included (their judges travel with the path)."""
+    if edge.kind in TRANSPARENT:
+        return True
+    return edge.kind == "filter" and edge.judges is not None and not edge.foreign
+
+
+def _forward_moves(fg: FunctionGraph, node: str):
+    for edge in fg.out.get(node, ()):
+        if _passable(edge):
+            yield edge, edge.dst
+    for edge in fg.inc.get(node, ()):
+        if edge.kind == "alias":
+            yield edge, edge.src
+
+
+def reach(fg: FunctionGraph, start: str) -> Dict[str, Tuple[Optional[GEdge], str]]:
+    """BFS over data edges: node -> (edge used, previous node)."""
+    parents: Dict[str, Tuple[Optional[GEdge], str]] = {start: (None, "")}
+    queue = deque([start])
+    while queue:
+        node = queue.popleft()
+        for edge, nxt in _forward_moves(fg, node):
+            if nxt not in parents:
+                parents[nxt] = (edge, node)
+                queue.append(nxt)
+    return parents
+
+
+def path_edges(parents: Dict[str, Tuple[Optional[GEdge], str]], end: str) -> List[GEdge]:
+    out: List[GEdge] = []
+    node = end
+    while True:
+        edge, previous = parents.get(node, (None, ""))
+        if edge is None:
+            break
+        out.append(edge)
+        node = previous
+    out.reverse()
+    return out
+
+
+def steps_of(edges: Iterable[GEdge]) -> Tuple[StepTuple, ...]:
+    steps: List[StepTuple] = []
+    for edge in edges:
+        if edge.via:
+            steps.extend(edge.via)
+        if edge.note:
+            steps.append(edge.step())
+    return tuple(steps[-_MAX_VIA:])
+
+
+def judges_on(edges: Iterable[GEdge]) -> Tuple[FrozenSet[str], bool]:
+    judges: Set[str] = set()
+    for edge in edges:
+        if edge.kind == "filter" and edge.judges:
+            judges |= edge.judges
+    return frozenset(judges), False
+
+
+def identity_component(fg: FunctionGraph, start: str) -> Set[str]:
+    seen = {start}
+    queue = deque([start])
+    while queue:
+        node = queue.popleft()
+        for edge in fg.out.get(node, ()):
+            if edge.kind in IDENTITY and edge.dst not in seen:
+                seen.add(edge.dst)
+                queue.append(edge.dst)
+        for edge in fg.inc.get(node, ()):
+            if edge.kind in IDENTITY and edge.src not in seen:
+                seen.add(edge.src)
+                queue.append(edge.src)
+    return seen
+
+
+# -- summary computation ---------------------------------------------------------------
+
+class Interface:
+    """The interface points of one function, by global id."""
+
+    def __init__(self, fg: FunctionGraph, params: List[str], ret: str,
+                 partifacts: Dict[str, str], local_prefix: str) -> None:
+        self.by_id: Dict[str, Iface] = {}
+        for index, node in enumerate(params):
+            self.by_id[node] = ("param", index)
+        self.by_id[ret] = ("ret",)
+        for node, template in partifacts.items():
+            self.by_id[node] = ("partifact", template)
+        nodes = set(fg.out) | set(fg.inc)
+        for node in nodes:
+            if node not in self.by_id and not node.startswith(local_prefix):
+                self.by_id[node] = ("global", node)
+        self.params = params
+        self.ret = ret
+
+    def of(self, node: str) -> Optional[Iface]:
+        return self.by_id.get(node)
+
+    def is_global(self, iface: Iface) -> bool:
+        return iface[0] == "global"
+
+
+def compute_summary(fg: FunctionGraph, iface: Interface, nodes: Dict[str, NodeInfo],
+                    markers: List[Tuple[str, Tuple[str, ...]]]) -> FunctionSummary:
+    summary = FunctionSummary()
+    edges = summary.edges
+    inputs = [n for n, i in iface.by_id.items() if i[0] != "ret"]
+    reaches: Dict[str, Dict[str, Tuple[Optional[GEdge], str]]] = {n: reach(fg, n) for n in inputs}
+
+    def targets_of(src_iface: Iface):
+        for node, target in iface.by_id.items():
+            if target == src_iface:
+                continue
+            if iface.is_global(src_iface) and iface.is_global(target):
+                continue
+            yield node, target
+
+    # data flows between interface points
+    for src in inputs:
+        src_iface = iface.by_id[src]
+        parents = reaches[src]
+        for node, target in targets_of(src_iface):
+            if node in parents:
+                path = path_edges(parents, node)
+                judges, _ = judges_on(path)
+                edges.append(SummaryEdge(src_iface, target, "flow" if not judges else "filter", steps_of(path),
+                                         judges=_map_set(judges, iface) if judges else None))
+
+    # models and their outputs
+    def model_ifaces(model: str) -> List[Iface]:
+        found = [iface.by_id[n] for n in identity_component(fg, model) if n in iface.by_id]
+        return found or [("global", model)]
+
+    outputs = [(n, i) for n, i in iface.by_id.items() if i[0] in ("ret", "param", "partifact")]
+    for edge in fg.edges:
+        if edge.kind in ("generate", "predict", "forward"):
+            parents = reach(fg, edge.dst)
+            for node, target in outputs:
+                if node not in parents:
+                    continue
+                path = path_edges(parents, node)
+                via = steps_of([edge] + path)
+                extra = tuple(_sources_of(fg, x, iface) for x in edge.extra) if edge.extra else ()
+                for source in model_ifaces(edge.src):
+                    if source == target:
+                        continue
+                    edges.append(SummaryEdge(source, target, edge.kind, via, tuple(i for s in extra for i in s)))
+        elif edge.kind == "train":
+            models = model_ifaces(edge.dst)
+            for src in inputs:
+                parents = reaches[src]
+                if edge.src not in parents:
+                    continue
+                src_iface = iface.by_id[src]
+                path = path_edges(parents, edge.src)
+                via = steps_of(path + [edge])
+                for model in models:
+                    if iface.is_global(src_iface) and iface.is_global(model):
+                        continue
+                    edges.append(SummaryEdge(src_iface, model, "train", via))
+
+    # identity between interface points (wrappers, stores into fields, loaded checkpoints)
+    done: Set[str] = set()
+    for node, point in iface.by_id.items():
+        if node in done:
+            continue
+        component = identity_component(fg, node)
+        done |= component
+        members = [iface.by_id[n] for n in component if n in iface.by_id]
+        for a in members:
+            for b in members:
+                if a < b and not (iface.is_global(a) and iface.is_global(b)):
+                    edges.append(SummaryEdge(a, b, "identity"))
+
+    # backward passes on a parameter's value
+    backward: Set[int] = set()
+    for loss_refs in (refs for kind, refs in markers if kind == "backward"):
+        for index, param in enumerate(iface.params):
+            parents = reaches.get(param)
+            if parents and any(ref in parents for ref in loss_refs):
+                backward.add(index)
+    summary.backward_params = tuple(sorted(backward))
+
+    # does the return value carry information of its own (a judge's verdict)?
+    info, consults = _informative_sources(fg, iface.ret, nodes, set(iface.params))
+    summary.return_info = info
+    summary.return_consults = tuple(sorted({_map(c, iface) for c in consults}, key=repr))
+    return summary
+
+
+def _sources_of(fg: FunctionGraph, node: str, iface: Interface) -> List[Iface]:
+    """Interface points whose data reaches ``node`` (or the node itself)."""
+    found: List[Iface] = []
+    seen = {node}
+    queue = deque([node])
+    while queue:
+        current = queue.popleft()
+        if current in iface.by_id and iface.by_id[current][0] != "ret":
+            found.append(iface.by_id[current])
+        for edge in fg.inc.get(current, ()):
+            if _passable(edge) and edge.src not in seen:
+                seen.add(edge.src)
+                queue.append(edge.src)
+    return found or [("global", node)]
+
+
+def _informative_sources(fg: FunctionGraph, start: str, nodes: Dict[str, NodeInfo],
+                         params: Set[str]) -> Tuple[bool, Set[str]]:
+    found = False
+    consults: Set[str] = set()
+    seen = {start}
+    queue = deque([start])
+    while queue:
+        node = queue.popleft()
+        if node != start and node not in params and is_informative(node, nodes):
+            info = nodes.get(node)
+            if info is None or info.kind not in ("param",):
+                found = True
+                if info is not None:
+                    consults.update(info.consults)
+                continue
+        for edge in fg.inc.get(node, ()):
+            if edge.kind in TRANSPARENT | {"forward", "predict", "generate", "filter"} and edge.src not in seen:
+                seen.add(edge.src)
+                queue.append(edge.src)
+    return found, consults
+
+
+def _map(node: str, iface: Interface) -> Iface:
+    return iface.by_id.get(node, ("global", node))
+
+
+def _map_set(nodes: Iterable[str], iface: Interface) -> FrozenSet[Iface]:
+    return frozenset(_map(n, iface) for n in nodes)
+
+
+# -- instantiation at a call site -------------------------------------------------------
+
+_HOLE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def instantiate(summary: FunctionSummary, resolve_iface: Callable[[Iface], Set[str]],
+                make_edge: Callable[..., GEdge]) -> List[GEdge]:
+    """The caller-side edges of a callee's summary."""
+    out: List[GEdge] = []
+    for edge in summary.edges:
+        sources = resolve_iface(edge.src)
+        targets = resolve_iface(edge.dst)
+        if not sources or not targets:
+            continue
+        extra = tuple(sorted({n for i in edge.extra for n in resolve_iface(i)}))
+        judges = None
+        if edge.judges is not None:
+            judges = frozenset(n for i in edge.judges for n in resolve_iface(i))
+        kind = "alias" if edge.kind == "identity" else edge.kind
+        for src in sources:
+            for dst in targets:
+                if src != dst:
+                    out.append(make_edge(src, dst, kind, edge.via, extra, judges))
+    return out
+
+
+def substitute(template: str, values: Dict[str, Optional[str]]) -> Optional[str]:
+    """Fill a parameter-dependent path template with the caller's argument templates."""
+    missing = False
+
+    def fill(match: "re.Match[str]") -> str:
+        nonlocal missing
+        name = match.group(1)
+        if name not in values:
+            return match.group(0)
+        value = values[name]
+        if value is None:
+            missing = True
+            return match.group(0)
+        return value
+
+    out = _HOLE.sub(fill, template)
+    return None if missing else out

@@ -1,0 +1,22 @@
+"""Reporters: one module per output format, one protocol.
+
+Each reporter is ``render(result, out)`` and writes to the stream it is given.
+Findings arrive sorted by (path, line, column, code), with paths as typed.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Dict, TextIO
+
+from lintloop.types import LintResult
+
+Reporter = Callable[[LintResult, TextIO], None]
+
+
+def reporters() -> Dict[str, Reporter]:
+    from lintloop.report import json_format, text
+
+    return {"text": text.render, "json": json_format.render}
+
+
+FORMATS = ("text", "json")

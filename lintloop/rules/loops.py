@@ -1,0 +1,203 @@
+"""The loop search shared by LL001, LL003 and LL004.
+
+For every training call (grouped by place and trained model) we search backward
+from the data it consumes.  What we find decides the rule:
+
+* a generation by the same model  -> LL001 (self-feeding loop);
+* a ``predict`` by the same model on real inputs -> LL004 (self-labelling),
+  on generated inputs -> LL001;
+* a generation by another model   -> a leg of a possible LL003 cycle.
+
+A loop is broken when new information reaches the training data: an external
+call, a different model's output, or real data loaded afresh inside a loop
+that also encloses the training call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Set, Tuple
+
+from lintloop.graph import FlowGraph, chain, judges_of
+from lintloop.link.edges import GEdge
+
+_CACHE_ATTR = "_lintloop_loops"
+
+
+@dataclass
+class TrainCall:
+    """All train edges of one call site into one model class."""
+
+    edge: GEdge  # a representative (the span, the text, the function)
+    model: str  # model class id
+    model_node: str
+    data: Set[str] = field(default_factory=set)
+    loops: Set[str] = field(default_factory=set)
+
+
+@dataclass
+class Loop:
+    kind: str  # "self" | "label" | "cross"
+    train: TrainCall
+    producer: GEdge  # the generate/predict edge
+    path: List[GEdge]  # from the producer's output to the training data
+    same_model_filters: List[GEdge]
+    real_sources: List[str]
+
+
+@dataclass
+class Sources:
+    external: List[str] = field(default_factory=list)
+    other_models: List[str] = field(default_factory=list)
+    real_fixed: List[str] = field(default_factory=list)
+    real_fresh: List[str] = field(default_factory=list)
+
+
+def analyse(graph: FlowGraph) -> List[Loop]:
+    cached = getattr(graph, _CACHE_ATTR, None)
+    if cached is not None:
+        return cached
+    loops = list(_analyse(graph))
+    setattr(graph, _CACHE_ATTR, loops)
+    return loops
+
+
+def _train_calls(graph: FlowGraph) -> List[TrainCall]:
+    calls: Dict[Tuple[str, int, int, str], TrainCall] = {}
+    for edge in graph.edges_of("train"):
+        model = graph.model_class(edge.dst)
+        key = (edge.path, edge.line, edge.column, model)
+        call = calls.get(key)
+        if call is None:
+            call = calls[key] = TrainCall(edge, model, edge.dst)
+        call.data.add(edge.src)
+        call.loops.update(edge.extra)
+    return sorted(calls.values(), key=lambda c: (c.edge.path, c.edge.line, c.edge.column, c.model))
+
+
+def _analyse(graph: FlowGraph):
+    producers: Dict[str, List[GEdge]] = {}
+    all_generations: List[GEdge] = []
+    for edge in graph.edges_of("generate", "predict"):
+        producers.setdefault(graph.model_class(edge.src), []).append(edge)
+        if edge.kind == "generate":
+            all_generations.append(edge)
+    generated_outputs = {e.dst for e in all_generations}
+    for call in _train_calls(graph):
+        own = producers.get(call.model, [])
+        others_exist = len(producers) > (1 if own else 0)
+        if not own and not others_exist:
+            continue
+        parents = graph.backward(call.data, call.model)
+        sources = _sources(graph, call, parents)
+        broken = bool(sources.external or sources.other_models or sources.real_fresh)
+        found_self = False
+        for producer in sorted(own, key=lambda e: (e.kind != "generate", e.path, e.line, e.column)):
+            if producer.dst not in parents:
+                continue
+            path = chain(parents, producer.dst)
+            kind = "self"
+            if producer.kind == "predict" and not _generated_inputs(graph, producer, generated_outputs, call.model):
+                kind = "label"
+            if broken:
+                continue
+            filters = [e for e in path if e.kind == "filter"]
+            yield Loop(kind, call, producer, path, filters, sources.real_fixed)
+            if kind == "self":
+                found_self = True
+                break
+        if found_self:
+            continue
+        # generations of other models: legs of cross-model cycles
+        if sources.external or sources.real_fresh:
+            continue
+        for model, edges in producers.items():
+            if model == call.model:
+                continue
+            for producer in edges:
+                if producer.kind == "generate" and producer.dst in parents:
+                    path = chain(parents, producer.dst)
+                    yield Loop("cross", call, producer, path, [], sources.real_fixed)
+                    break
+
+
+def _generated_inputs(graph: FlowGraph, producer: GEdge, generated: Set[str], model: str) -> bool:
+    """A ``predict`` whose inputs are themselves model outputs generates (autoregression)."""
+    if not producer.extra:
+        return False
+    parents = graph.backward(producer.extra)
+    if generated & parents.keys():
+        return True
+    for node in parents:
+        for edge in graph.inc.get(node, ()):
+            if edge.kind == "predict" and graph.model_class(edge.src) == model and edge is not producer:
+                return True
+    return False
+
+
+def _sources(graph: FlowGraph, call: TrainCall, parents) -> Sources:
+    """Where the training data's information comes from, besides the model itself."""
+    out = Sources()
+    function = call.edge.function
+    for node in parents:
+        info = graph.nodes.get(node)
+        if info is None:
+            continue
+        kind = info.kind
+        if kind not in ("ext", "load", "gen", "predict"):
+            continue
+        same_place = info.function == function
+        inside = bool(call.loops & set(info.loops))
+        if kind == "ext":
+            if not same_place or inside:
+                out.external.append(node)
+            else:
+                out.real_fixed.append(node)
+        elif kind == "load":
+            if _is_generated_file(graph, node):
+                continue
+            if same_place and inside:
+                out.real_fresh.append(node)
+            else:
+                out.real_fixed.append(node)
+        else:
+            producers = [e for e in graph.inc.get(node, ()) if e.kind in ("generate", "predict")]
+            if producers and all(graph.model_class(e.src) != call.model for e in producers):
+                if not same_place or inside:
+                    out.other_models.append(node)
+    return out
+
+
+def _is_generated_file(graph: FlowGraph, node: str) -> bool:
+    """A read of a file the project itself wrote (then its content is what was written)."""
+    for edge in graph.inc.get(node, ()):
+        if edge.kind == "read":
+            upstream = graph.backward([edge.src])
+            if any(step is not None and step.kind == "write" for step, _ in upstream.values()):
+                return True
+    return False
+
+
+def model_label(graph: FlowGraph, call: TrainCall, producer: Optional[GEdge] = None) -> str:
+    for node in (call.model_node, producer.src if producer else None):
+        if node is None:
+            continue
+        info = graph.nodes.get(node)
+        if info is not None and info.name and info.name.isidentifier():
+            return info.name
+        if "::F:" in node:
+            return "self." + node.rsplit(".", 1)[-1]
+    text = call.edge.text
+    return text.split("(", 1)[0].rsplit(".", 1)[0] if "." in text else text
+
+
+def filter_note(graph: FlowGraph, filters: List[GEdge]) -> str:
+    if not filters:
+        return ""
+    texts = sorted({f.text for f in filters if f.text})
+    shown = ", ".join(f"`{t}`" for t in texts[:2]) or "a filter"
+    return f"; the filter {shown} only asks the same model, which adds no information"
+
+
+def judges(filters: List[GEdge]):
+    return judges_of(filters)

@@ -1,0 +1,255 @@
+"""The per-file Summary: everything the global pass needs to know about one file.
+
+A Summary is a pure function of (source bytes, vocabulary).  It holds no ``ast``
+objects and round-trips through JSON exactly (``from_json(to_json(s)) == s``),
+because it is the unit of caching and crosses process boundaries.
+
+Inside a Summary each function (and the module body, as ``<module>``) is a small
+value-flow graph over *abstract values* (nodes).  References to values are:
+
+* ``int`` — a node of the same function;
+* ``"L:<qualname>#<id>"`` — a node of another function of the same module
+  (closures and module-level names read inside functions);
+* ``"F:<Class>.<attr>"`` — the attribute ``attr`` of instances of a class of
+  this module (``self.model``);
+* ``"A:<template>"`` — a file, checkpoint or hosted-model name, by its path
+  template (``out/gen_{i}.jsonl``, ``gpt2``);
+* ``"G:<name>"`` — a module global assigned through a ``global`` statement;
+* ``"I:<level>:<module>:<name>"`` — a name imported from another module.
+
+Calls that the extractor could not interpret from the vocabulary alone are kept
+as :class:`CallSite` records; the linker connects them to the summaries of
+project functions, or lets data pass through them when they stay unknown.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, fields
+from typing import Any, Dict, Tuple, Union
+
+#: Bump when the shape or meaning of a Summary changes (invalidates caches).
+SUMMARY_VERSION = 1
+
+Ref = Union[int, str]
+Refs = Tuple[Ref, ...]
+
+
+@dataclass(frozen=True)
+class Node:
+    """An abstract value created at one place of a function."""
+
+    id: int
+    #: what created it: param, call, gen, predict, forward, ext, load, lit,
+    #: container, elem, attr, ret, value, module
+    kind: str
+    line: int
+    column: int
+    #: short source text of the expression (for notes)
+    text: str
+    #: the first variable it was bound to, if any (for notes)
+    name: str = ""
+    #: ids of the loops (per function) that enclose its creation
+    loops: Tuple[int, ...] = ()
+    #: True when a predicate that depends on it consults outside information
+    info: bool = False
+    #: what the information came from (a model, a reward function): used to tell
+    #: a filter that asks the *same* model from a real one
+    consults: Refs = ()
+    #: the string value, when known, as a template (``{expr}`` for unknown parts)
+    template: str = ""
+
+
+@dataclass(frozen=True)
+class Edge:
+    """A flow of information between two values.
+
+    Kinds: ``flow`` (data moves, transparent), ``store`` (data stored in an
+    attribute or global: transparent and keeps model identity), ``alias``
+    (the same object under another name, both directions), ``copy``
+    (``copy.deepcopy``), ``generate`` (model → its samples), ``predict`` (model →
+    its labels), ``forward`` (model → output of a forward pass; ``extra`` holds
+    the input refs), ``train`` (data → model), ``filter`` (data → selected data;
+    ``extra`` holds the predicate refs), ``external`` (data → a value produced
+    outside, which does not carry it), ``save``/``load`` (model ↔ checkpoint),
+    ``write``/``read`` (data ↔ file).
+    """
+
+    src: Ref
+    dst: Ref
+    kind: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    text: str
+    note: str = ""
+    extra: Refs = ()
+
+
+@dataclass(frozen=True)
+class CallSite:
+    """A call whose meaning depends on code elsewhere (a project function, a class)."""
+
+    result: int
+    #: ("def", qualname) | ("import", level, module, dotted-name) |
+    #: ("method", name) | ("objcall",) | ("unknown", name)
+    callee: Tuple[str, ...]
+    receiver: Refs
+    args: Tuple[Refs, ...]
+    kwargs: Tuple[Tuple[str, Refs], ...]
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    text: str
+    #: the function-or-method name as written (for the name vocabulary)
+    name: str = ""
+    #: ``*args``/``**kwargs`` present: map every argument to every parameter
+    star: bool = False
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A place whose meaning is decided on the whole graph.
+
+    ``backward``: ``refs`` is a loss; the forward passes that reach it are training.
+    ``sampler``: ``refs`` is a model output fed to a diffusion scheduler step;
+    the forward passes that reach it generate ``result``.
+    """
+
+    kind: str
+    refs: Refs
+    result: int
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    text: str
+    #: explicit models trained (``tape.gradient(loss, model.trainable_variables)``)
+    models: Refs = ()
+
+
+@dataclass(frozen=True)
+class Function:
+    qualname: str
+    #: owning class name for methods, else ""
+    cls: str
+    params: Tuple[str, ...]
+    param_nodes: Tuple[int, ...]
+    return_node: int
+    line: int
+    nodes: Tuple[Node, ...]
+    edges: Tuple[Edge, ...]
+    calls: Tuple[CallSite, ...]
+    markers: Tuple[Marker, ...] = ()
+
+
+@dataclass(frozen=True)
+class ClassInfo:
+    name: str
+    line: int
+    #: base classes as references: ("def", name) or ("import", level, module, dotted)
+    bases: Tuple[Tuple[str, ...], ...]
+    methods: Tuple[str, ...]
+    #: "trainer" | "pl_module" | "" — what the vocabulary says the bases make it
+    tag: str = ""
+
+
+@dataclass(frozen=True)
+class Import:
+    """``local`` names ``module`` (a module import) or ``module.name``."""
+
+    local: str
+    level: int
+    module: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Directive:
+    """A suppression comment: ``codes`` empty means every code."""
+
+    line: int
+    kind: str  # "ignore" (lintloop: ignore[...]) or "noqa"
+    codes: Tuple[str, ...]
+    column: int = 1
+    #: the line it suppresses: its own, or the next one for a comment alone on its line
+    applies_to: int = 0
+
+
+@dataclass(frozen=True)
+class Summary:
+    version: int
+    imports: Tuple[Import, ...]
+    functions: Tuple[Function, ...]
+    classes: Tuple[ClassInfo, ...]
+    #: module-level names: name -> refs of what they were bound to
+    bindings: Tuple[Tuple[str, Refs], ...]
+    #: module-level string constants: name -> template
+    constants: Tuple[Tuple[str, str], ...]
+    directives: Tuple[Directive, ...] = ()
+    skip_file: bool = False
+    #: notebooks: first line of each code cell in the concatenated source
+    cells: Tuple[int, ...] = ()
+    #: True when the byte prefilter found nothing worth parsing
+    trivial: bool = False
+
+    def to_json(self) -> str:
+        return json.dumps(_encode(self), separators=(",", ":"))
+
+    @staticmethod
+    def from_json(text: str) -> "Summary":
+        data = json.loads(text)
+        if not isinstance(data, list) or not data or data[0] != SUMMARY_VERSION:
+            raise ValueError("not a lintloop summary of this version")
+        return _decode_summary(data)
+
+
+def empty_summary(trivial: bool = True, directives: Tuple[Directive, ...] = (),
+                  skip_file: bool = False, cells: Tuple[int, ...] = ()) -> Summary:
+    return Summary(SUMMARY_VERSION, (), (), (), (), (), directives, skip_file, cells, trivial)
+
+
+# -- JSON encoding: positional lists keep the cache small and the decoder simple.
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, (Node, Edge, CallSite, Marker, Function, ClassInfo, Import, Directive, Summary)):
+        return [_encode(getattr(value, f.name)) for f in fields(value)]
+    if isinstance(value, tuple):
+        return [_encode(v) for v in value]
+    return value
+
+
+def _tuple(value: Any) -> Any:
+    """Lists back to (nested) tuples; scalars unchanged."""
+    if isinstance(value, list):
+        return tuple(_tuple(v) for v in value)
+    return value
+
+
+def _build(cls: Any, row: list, nested: Dict[str, Any]) -> Any:
+    names = [f.name for f in fields(cls)]
+    if len(row) != len(names):
+        raise ValueError(f"bad {cls.__name__} record")
+    kwargs = {}
+    for name, raw in zip(names, row):
+        if name in nested:
+            kwargs[name] = tuple(nested[name](item) for item in raw)
+        else:
+            kwargs[name] = _tuple(raw)
+    return cls(**kwargs)
+
+
+def _decode_summary(row: list) -> Summary:
+    node = lambda r: _build(Node, r, {})  # noqa: E731
+    edge = lambda r: _build(Edge, r, {})  # noqa: E731
+    call = lambda r: _build(CallSite, r, {})  # noqa: E731
+    marker = lambda r: _build(Marker, r, {})  # noqa: E731
+    function = lambda r: _build(Function, r, {"nodes": node, "edges": edge, "calls": call, "markers": marker})  # noqa: E731
+    return _build(Summary, row, {
+        "imports": lambda r: _build(Import, r, {}),
+        "functions": function,
+        "classes": lambda r: _build(ClassInfo, r, {}),
+        "directives": lambda r: _build(Directive, r, {}),
+    })
