@@ -143,6 +143,8 @@ class Function:
     edges: Tuple[Edge, ...]
     calls: Tuple[CallSite, ...]
     markers: Tuple[Marker, ...] = ()
+    #: ``return a, b`` everywhere: one node per position (callers unpack them apart)
+    return_positions: Tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -37,9 +37,10 @@ MUTATING_METHODS = frozenset({
 #: ``model.to(device)`` and friends return the same model.
 IDENTITY_METHODS = frozenset({
     "to", "cuda", "cpu", "half", "float", "double", "bfloat16", "eval", "train",
-    "requires_grad_", "merge_and_unload", "share_memory", "get_base_model", "unwrap_model",
-    "prepare_model", "compile_model",
+    "requires_grad_", "merge_and_unload", "share_memory", "get_base_model",
 })
+#: ``accelerator.unwrap_model(model)``: the argument, unwrapped, is the same model.
+UNWRAP_METHODS = frozenset({"unwrap_model", "unwrap", "prepare_model", "compile_model"})
 #: ``wrapper.module``: the attribute is the same model as the wrapper.
 IDENTITY_ATTRIBUTES = frozenset({
     "model", "module", "base_model", "unet", "transformer", "policy", "pretrained_model",
@@ -47,9 +48,9 @@ IDENTITY_ATTRIBUTES = frozenset({
 })
 #: Methods whose result carries no data (sizes, flags).
 NON_DATA_METHODS = frozenset({
-    "size", "numel", "dim", "item", "__len__", "nelement", "count", "index", "keys_count",
-    "is_available", "get_device", "backward", "zero_grad", "step", "log", "info", "debug",
-    "warning", "error", "print", "set_description", "set_postfix", "close", "flush",
+    "size", "numel", "dim", "__len__", "nelement", "count",
+    "is_available", "get_device", "zero_grad", "info", "debug",
+    "warning", "error", "set_description", "set_postfix", "close", "flush",
 })
 #: ``model.save_pretrained(path)``: a checkpoint of the receiver is written to path.
 SAVE_MODEL_METHODS = frozenset({
@@ -102,6 +103,7 @@ IDENTITY_FUNCTIONS = frozenset({
     "torch.compile", "torch.nn.DataParallel", "torch.nn.parallel.DistributedDataParallel",
     "torch.nn.parallel.DataParallel", "peft.get_peft_model", "peft.prepare_model_for_kbit_training",
     "torch.jit.script", "torch.jit.trace", "deepspeed.initialize", "torch.nn.SyncBatchNorm.convert_sync_batchnorm",
+    "jax.jit", "jax.pmap", "jax.vmap", "equinox.filter_jit", "functools.partial", "flax.jax_utils.replicate",
 })
 COPY_FUNCTIONS = frozenset({"copy.deepcopy", "copy.copy", "sklearn.base.clone", "tensorflow.keras.models.clone_model", "keras.models.clone_model"})
 #: Objects that hold a model and pass it through: ``accelerator.prepare(model, opt, dl)``.

@@ -58,6 +58,8 @@ class FunctionBuilder:
         self.params: List[str] = []
         self.param_nodes: List[int] = []
         self.return_node = self.new_node(("return",), "ret", line, 1, qualname.rsplit(".", 1)[-1] + "()", ())
+        #: arity of each ``return`` (0 for a non-tuple return)
+        self.return_arities: set = set()
 
     def new_node(self, key: Hashable, kind: str, line: int, column: int, text: str,
                  loops: Tuple[int, ...]) -> int:
@@ -99,9 +101,18 @@ class FunctionBuilder:
     def marker(self, marker: Marker) -> None:
         self._markers[(marker.kind, marker.line, marker.column, marker.refs)] = marker
 
+    def return_position(self, index: int) -> int:
+        return self.new_node(("return", index), "ret", self.line, 1,
+                             f"{self.qualname.rsplit('.', 1)[-1]}()[{index}]", ())
+
     def freeze(self) -> Function:
+        positions: Tuple[int, ...] = ()
+        if len(self.return_arities) == 1:
+            arity = next(iter(self.return_arities))
+            if arity > 1:
+                positions = tuple(self.return_position(i) for i in range(arity))
         return Function(
             self.qualname, self.cls, tuple(self.params), tuple(self.param_nodes), self.return_node,
             self.line, tuple(n.freeze() for n in self.nodes), tuple(self._edges.values()),
-            tuple(self.calls.values()), tuple(self._markers.values()),
+            tuple(self.calls.values()), tuple(self._markers.values()), positions,
         )

@@ -24,7 +24,9 @@ _COPYING_BUILTINS = frozenset({"list", "dict", "set", "tuple", "frozenset", "sor
 _PASSING_BUILTINS = frozenset({"iter", "next", "str", "int", "float", "sum", "abs", "round", "any", "all",
                                "bytes", "repr", "format", "chr", "ord", "min", "max", "divmod", "pow"})
 _SAMPLE_EXEMPT_NAMES = frozenset({"random", "rng", "df", "dataframe", "dist", "distribution", "posterior",
-                                  "prior", "normal", "noise", "np", "sampler", "series"})
+                                  "prior", "normal", "noise", "np", "sampler", "series", "latent_dist",
+                                  "categorical", "bernoulli", "multinomial", "policy_dist", "action_dist",
+                                  "pi", "m", "d", "q_z", "p_z", "qz", "pz"})
 _NOT_A_MODEL = re.compile(r"Tokenizer|Processor|FeatureExtractor|Config|Scheduler|Extractor")
 _PATH_KWARGS = ("path", "save_directory", "output_dir", "filepath", "file_path", "path_or_buf",
                 "repo_id", "dataset_path", "pretrained_model_name_or_path", "fname", "f", "file")
@@ -72,6 +74,9 @@ def evaluate_call(it, call: ast.Call) -> Value:
             imp = it.scope.import_of(func, it.local_imports)
             return qualified_call(it, call, qualified, imp.level if imp else 0, args)
         if isinstance(func.value, ast.Name) and func.value.id == it.self_name and it.cls:
+            if func.attr not in _class_methods(it) and func.attr in _class_attributes(it):
+                # self.model(batch): calling a stored object, not a method
+                return object_call(it, call, flat(it.attribute_refs(func)), args)
             return method_call(it, call, func.attr, it.lookup(it.self_name), args, receiver_text=it.self_name,
                                self_call=True)
         if isinstance(func.value, ast.Call) and isinstance(func.value.func, ast.Name) and func.value.func.id == "super" and it.cls:
@@ -171,6 +176,7 @@ def qualified_call(it, call: ast.Call, qualified: str, level: int, args: Args) -
     if qualified in V.GENERATOR_CONSTRUCTORS:
         node = result_node(it, call)
         it.tag(node, "generator")
+        it.b.nodes[node].kind = "pipeline"
         _bind_model_source(it, call, node, args.expr(call, 0, "model"), args.get(0, "model"))
         return frozenset({node})
     if name in V.FROM_PRETRAINED_METHODS:
@@ -249,27 +255,35 @@ def pipeline_object(it, call: ast.Call, args: Args) -> Refs:
     task_expr = args.expr(call, 0, "task")
     task = task_expr.value if isinstance(task_expr, ast.Constant) and isinstance(task_expr.value, str) else ""
     it.tag(node, "predictor" if task in V.PREDICTIVE_TASKS else "generator")
+    it.b.nodes[node].kind = "predictor" if task in V.PREDICTIVE_TASKS else "pipeline"
     _bind_model_source(it, call, node, args.expr(call, 1, "model"), args.get(1, "model"))
     return frozenset({node})
 
 
-def _bind_model_source(it, call: ast.Call, node: int, model_expr: Optional[ast.AST], model: Value) -> None:
-    """Make ``node`` the same model as ``model`` (an object, or a checkpoint name)."""
+def _bind_model_source(it, call: ast.Call, node: int, model_expr: Optional[ast.AST], model: Value,
+                       objects: bool = True) -> None:
+    """Make ``node`` the same model as ``model``: an object (``pipeline(model=m)``)
+    or a checkpoint name, by its template (an unknown name keeps its source text,
+    so ``from_pretrained(args.base)`` twice is one model, and never a config dict)."""
+    if model_expr is None:
+        return
     text = it.scope.call_text(call)
     refs = flat(model)
-    template = it.template(model_expr) if model_expr is not None else None
+    template = it.template(model_expr)
     if template is None and refs:
         template = it.template_of_refs(refs)
-    if template is not None and not _is_object(it, refs):
-        it.b.edge(f"A:{template}", node, "load", call, text, f"loaded from `{template}`")
+    if objects and template is None and _is_object(it, refs) and isinstance(model_expr, (ast.Name, ast.Attribute)):
+        for ref in refs:
+            it.b.edge(ref, node, "alias", call, text, f"{text} uses the same model")
         return
-    for ref in refs:
-        it.b.edge(ref, node, "alias", call, text, f"{text} uses the same model")
+    if template is None:
+        template = "{" + it.scope.snippet(model_expr) + "}"
+    it.b.edge(f"A:{template}", node, "load", call, text, f"loaded from `{template}`")
 
 
 def _is_object(it, refs: Refs) -> bool:
     """True when the refs are objects rather than string constants."""
-    return any(not (isinstance(r, int) and it.b.nodes[r].kind == "lit") for r in refs) and bool(refs)
+    return bool(refs) and any(it.key(r) not in it.state.templates for r in refs)
 
 
 def from_pretrained(it, call: ast.Call, qualified: str, args: Args) -> Refs:
@@ -281,13 +295,14 @@ def from_pretrained(it, call: ast.Call, qualified: str, args: Args) -> Refs:
         return frozenset({node})
     if root in V.GENERATOR_PACKAGES and (owner.endswith("Pipeline") or owner.startswith("AutoPipeline")):
         it.tag(node, "generator")
+        it.b.nodes[node].kind = "pipeline"
     if owner == "PeftModel" or owner.startswith("PeftModel"):
         for ref in flat(args.get(0, "model")):
             it.b.edge(ref, node, "alias", call, it.scope.call_text(call))
         _bind_model_source(it, call, node, args.expr(call, 1, "model_id"), args.get(1, "model_id"))
         return frozenset({node})
     _bind_model_source(it, call, node, args.expr(call, 0, "pretrained_model_name_or_path", "checkpoint_path"),
-                       args.get(0, "pretrained_model_name_or_path", "checkpoint_path"))
+                       args.get(0, "pretrained_model_name_or_path", "checkpoint_path"), objects=False)
     return frozenset({node})
 
 
@@ -308,7 +323,9 @@ def path_of(it, expr: Optional[ast.AST], refs: Refs) -> Optional[str]:
         if template is not None:
             return template
     if refs:
-        return it.template_of_refs(refs)
+        found = it.template_of_refs(refs)
+        if found is not None:
+            return found
     if expr is not None:
         return "{" + it.scope.snippet(expr) + "}"
     return None
@@ -416,12 +433,17 @@ def _item(it, call: ast.Call, value: Value, index: int) -> Value:
     return frozenset({node})
 
 
-def open_call(it, call: ast.Call, args: Args) -> Refs:
+def open_call(it, call: ast.Call, args: Args, path_refs: Optional[Refs] = None) -> Refs:
+    """``open(path, mode)`` or ``Path(...).open(mode)``: a handle joined to the file."""
     node = result_node(it, call, "value")
     it.tag(node, "handle")
-    mode_expr = args.expr(call, 1, "mode")
+    mode_index = 1 if path_refs is None else 0
+    mode_expr = args.expr(call, mode_index, "mode")
     mode = mode_expr.value if isinstance(mode_expr, ast.Constant) and isinstance(mode_expr.value, str) else "r"
-    template = path_of(it, args.expr(call, 0, "file"), flat(args.get(0, "file")))
+    if path_refs is None:
+        template = path_of(it, args.expr(call, 0, "file"), flat(args.get(0, "file")))
+    else:
+        template = it.template_of_refs(path_refs)
     if template is None:
         return frozenset({node})
     text = it.scope.call_text(call)
@@ -575,7 +597,7 @@ def method_call(it, call: ast.Call, method: str, receiver: Value, args: Args, re
     if method in V.FIT_METHODS and "trainer" not in tags:
         data = union(args.positional) | union(v for k, v in args.keywords.items() if k in V.FIT_DATA_KWARGS)
         _train(it, call, data, recv, text)
-        return EMPTY
+        return recv  # sklearn's fit returns the estimator: GaussianMixture(4).fit(x).sample()
     if method in V.MUTATING_METHODS and recv and "path" not in tags:
         label = receiver_text or "container"
         verb = {"append": "appended to", "extend": "added to", "add": "added to", "insert": "inserted into",
@@ -583,6 +605,8 @@ def method_call(it, call: ast.Call, method: str, receiver: Value, args: Args, re
         for dst in recv:
             it.flow(args.all(), dst, call, text, f"{verb} `{label}`")
         return EMPTY
+    if method in V.UNWRAP_METHODS and call.args:
+        return args.get(0)
     if method == "train" or method in V.IDENTITY_METHODS:
         return recv
     if method in V.PREPARE_METHODS and call.args:
@@ -604,6 +628,8 @@ def method_call(it, call: ast.Call, method: str, receiver: Value, args: Args, re
         else:
             write_artifact(it, call, recv, args.expr(call, 0, *_PATH_KWARGS), flat(args.get(0, *_PATH_KWARGS)))
         return EMPTY
+    if method == "open" and "path" in tags:
+        return open_call(it, call, args, recv)
     if method in V.READ_METHODS and "path" in tags:
         node = result_node(it, call, "load")
         it.b.nodes[node].info = True
@@ -619,8 +645,8 @@ def method_call(it, call: ast.Call, method: str, receiver: Value, args: Args, re
         return derived(it, call, produced | flat(item) | recv)
     if method in V.NON_DATA_METHODS:
         return EMPTY
-    if method in ("sample",) and _sample_exempt(method, tags, receiver_text):
-        return derived(it, call, recv | args.all())
+    if method in ("sample", "rsample") and _sample_exempt("sample", tags, receiver_text) or method == "rsample":
+        return derived(it, call, recv | args.all())  # a draw from a distribution computed from data
     return project_call(it, call, ("method", method), args, receiver)
 
 
@@ -633,6 +659,17 @@ def _class_methods(it) -> set:
         if kind == "def" and rest[0] in it.scope.classes:
             methods |= set(it.scope.classes[rest[0]].methods)
     return methods
+
+
+def _class_attributes(it) -> set:
+    facts = it.scope.classes.get(it.cls)
+    if facts is None:
+        return set()
+    out = set(facts.attributes)
+    for kind, *rest in facts.bases:
+        if kind == "def" and rest[0] in it.scope.classes:
+            out |= it.scope.classes[rest[0]].attributes
+    return out
 
 
 def _train(it, call: ast.Call, data: Refs, models: Refs, text: str) -> None:
@@ -742,7 +779,8 @@ def _sample_exempt(method: str, tags, receiver_text: str) -> bool:
         return False
     if tags & {"dataframe", "distribution", "rng"}:
         return True
-    return _last_word(receiver_text) in _SAMPLE_EXEMPT_NAMES or receiver_text.endswith(("_df", "df"))
+    last = _last_word(receiver_text)
+    return last in _SAMPLE_EXEMPT_NAMES or last.endswith(("_df", "_dist", "_distribution", "_posterior", "_prior"))
 
 
 def _last_word(text: str) -> str:

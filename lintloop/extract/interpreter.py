@@ -15,6 +15,7 @@ values; the global pass decides whether that predicate brings information.
 from __future__ import annotations
 
 import ast
+import re
 from typing import Dict, List, Optional, Set, Tuple
 
 from lintloop.extract.builder import FunctionBuilder
@@ -25,6 +26,9 @@ from lintloop.summary import Import, Ref
 from lintloop.vocabulary import IDENTITY_ATTRIBUTES
 
 _EXITS = (ast.Continue, ast.Return, ast.Break, ast.Raise)
+_TABLE_NAME = re.compile(r"^(itos|stoi|vocab|vocabulary|alphabet|chars|charset|id2\w+|idx2\w+|index2\w+|"
+                         r"\w+_vocab|\w*_?to_(char|token|word|label|idx|id|ix|index)s?|i2\w+|\w+2(idx|id|ix)|"
+                         r"decoder|encoder_map|lookup|table|mapping)$")
 _MAX_LOOP_PASSES = 3
 
 
@@ -222,10 +226,22 @@ class Interpreter:
                 self.store_attribute(target, value, stmt)
 
     def stmt_Return(self, stmt: ast.Return) -> None:
-        if stmt.value is not None:
-            refs = flat(self.expr(stmt.value))
-            self.flow(refs, self.b.return_node, stmt, self.scope.snippet(stmt.value),
-                      f"returned by `{self.b.qualname.rsplit('.', 1)[-1]}()`")
+        if stmt.value is None:
+            self.b.return_arities.add(0)
+            return
+        value = self.expr(stmt.value)
+        note = f"returned by `{self.b.qualname.rsplit('.', 1)[-1]}()`"
+        targets = [(flat(value), self.b.return_node)]
+        if isinstance(stmt.value, ast.Tuple) and isinstance(value, Tup) and not any(
+                isinstance(e, ast.Starred) for e in stmt.value.elts):
+            self.b.return_arities.add(len(value.items))
+            targets += [(flat(item), self.b.return_position(i)) for i, item in enumerate(value.items)]
+        else:
+            self.b.return_arities.add(0)
+        for refs, node in targets:
+            self.flow(refs, node, stmt, self.scope.snippet(stmt.value), note)
+            for ref in refs:  # the caller gets this very object (a model keeps its identity)
+                self.b.edge(ref, node, "returns", stmt, "")
 
     def stmt_If(self, stmt: ast.If) -> None:
         self._last_test = self._if(stmt)
@@ -374,6 +390,15 @@ class Interpreter:
                 sub_exprs = value_expr.elts if isinstance(value_expr, (ast.Tuple, ast.List)) and len(value_expr.elts) == len(elts) else [None] * len(elts)  # type: ignore[attr-defined]
                 for elt, item, sub in zip(elts, value.items, sub_exprs):
                     self.bind(elt, item, at, sub)
+            elif not starred and self._single_call(value):
+                # `tokenizer, model = load()`: one value per position, matched to the
+                # callee's `return a, b` by the linker
+                result = next(iter(flat(value)))
+                for index, elt in enumerate(elts):
+                    part = self.b.new_node(("unpack", result, index), "elem", getattr(elt, "lineno", 1),
+                                           getattr(elt, "col_offset", 0) + 1, self.scope.snippet(elt), tuple(self.loops))
+                    self.b.edge(result, part, "unpack", at, str(index))
+                    self.bind(elt, frozenset({part}), at)
             else:
                 refs = flat(value)
                 for elt in elts:
@@ -384,15 +409,26 @@ class Interpreter:
             self.store_attribute(target, flat(value), at)
         elif isinstance(target, ast.Subscript):
             container = flat(self.expr(target.value))
-            self.expr(target.slice)
+            # x[i, char_to_idx[ch]] = 1.0: where a value is stored carries data too (one-hot encoding)
+            index = flat(self.expr(target.slice))
             label = self.scope.snippet(target.value)
             for dst in container:
-                self.flow(flat(value), dst, at, self.scope.snippet(at), f"stored in `{label}`")
+                self.flow(flat(value) | index, dst, at, self.scope.snippet(at), f"stored in `{label}`")
+
+    def _single_call(self, value: Value) -> bool:
+        refs = flat(value)
+        if len(refs) != 1:
+            return False
+        ref = next(iter(refs))
+        return isinstance(ref, int) and ref in self.b.calls
 
     def store_attribute(self, target: ast.Attribute, refs: Refs, at: ast.AST) -> None:
         text = self.scope.snippet(at)
         note = f"stored in `{self.scope.snippet(target)}`"
+        tags = self.tags_of(refs)
         for owner_field in self.attribute_refs(target, create=True):
+            for tag in tags:
+                self.tag(owner_field, tag)  # self.pipe = pipeline(...) keeps being a pipeline
             self.flow(refs, owner_field, at, text, note, kind="store")
             for ref in refs:
                 self.b.edge(ref, owner_field, "identity", at, "")
@@ -467,12 +503,27 @@ class Interpreter:
                 return base.items[index.value]
         selector = flat(self.expr(index))
         refs = flat(base)
+        if selector and self._is_table(refs, node.value):
+            # ALPHABET[i], itos[token]: a lookup table decodes the index; the data is the index
+            looked_up = self.node("lookup", node, "value")
+            self.flow(selector, looked_up, node, self.scope.snippet(node))
+            return frozenset({looked_up})
         if selector and refs:
             picked = self.node("pick", node, "value")
             for ref in refs:
                 self.b.edge(ref, picked, "filter", node, self.scope.snippet(node), "", tuple(selector))
             return frozenset({picked})
         return refs
+
+    def _is_table(self, refs: Refs, base: ast.AST) -> bool:
+        """A constant lookup table (a string literal, an ``itos`` vocabulary)."""
+        if not refs:
+            return True
+        if all(self.key(r) in self.state.templates for r in refs):
+            return True
+        name = _head(base) if isinstance(base, (ast.Name, ast.Attribute)) else ""
+        leaf = base.attr if isinstance(base, ast.Attribute) else name
+        return bool(_TABLE_NAME.search(leaf.lower()))
 
     def expr_Tuple(self, node: ast.Tuple) -> Value:
         return Tup(tuple(self.expr(e) for e in node.elts))

@@ -23,6 +23,8 @@ class ClassFacts:
     methods: Dict[str, ast.AST] = field(default_factory=dict)
     bases: List[Tuple[str, ...]] = field(default_factory=list)
     tag: str = ""
+    #: attributes assigned through ``self.<name> = ...`` in any method
+    attributes: Set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -120,6 +122,10 @@ def collect(tree: ast.Module, text: str, vocab: Vocabulary) -> ModuleScope:
             for item in stmt.body:
                 if isinstance(item, FunctionNode):
                     facts.methods[item.name] = item
+                    facts.attributes |= _self_attributes(item)
+                elif isinstance(item, (ast.Assign, ast.AnnAssign)):
+                    targets = item.targets if isinstance(item, ast.Assign) else [item.target]
+                    facts.attributes |= {t.id for t in targets if isinstance(t, ast.Name)}
             scope.classes[stmt.name] = facts
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
@@ -129,6 +135,20 @@ def collect(tree: ast.Module, text: str, vocab: Vocabulary) -> ModuleScope:
     for facts in scope.classes.values():
         _tag_class(scope, facts)
     return scope
+
+
+def _self_attributes(method: ast.AST) -> Set[str]:
+    """Names assigned as ``self.<name> = ...`` in a method (its first parameter is self)."""
+    args = method.args.posonlyargs + method.args.args if hasattr(method.args, "posonlyargs") else method.args.args  # type: ignore[attr-defined]
+    if not args:
+        return set()
+    self_name = args[0].arg
+    out: Set[str] = set()
+    for node in ast.walk(method):
+        if (isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store)
+                and isinstance(node.value, ast.Name) and node.value.id == self_name):
+            out.add(node.attr)
+    return out
 
 
 def _tag_class(scope: ModuleScope, facts: ClassFacts) -> None:

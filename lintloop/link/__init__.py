@@ -48,6 +48,13 @@ class LinkResult:
     cells: Dict[str, Tuple[int, ...]] = field(default_factory=dict)
     notes: List[str] = field(default_factory=list)
 
+    @property
+    def edges_into(self) -> Dict[str, List[GEdge]]:
+        index: Dict[str, List[GEdge]] = {}
+        for edge in self.edges:
+            index.setdefault(edge.dst, []).append(edge)
+        return index
+
 
 @dataclass
 class _Fn:
@@ -56,6 +63,8 @@ class _Fn:
     fn: Function
     partifacts: Dict[str, str] = field(default_factory=dict)
     raw: List[GEdge] = field(default_factory=list)
+    #: call result -> {position: node} for `a, b = f()`
+    unpacks: Dict[str, Dict[int, GEdge]] = field(default_factory=dict)
     markers: List[Tuple[str, Tuple[str, ...], str, object]] = field(default_factory=list)
 
 
@@ -309,14 +318,18 @@ class _Linker:
     def _process(self, fn: _Fn) -> None:
         fg = FunctionGraph(fn.key)
         for edge in fn.raw:
-            fg.add(edge)
+            if edge.kind == "unpack":
+                fn.unpacks.setdefault(edge.src, {})[int(edge.text)] = edge
+            else:
+                fg.add(edge)
         markers = [(kind, refs, result, marker) for kind, refs, result, marker in fn.markers]
         for site in fn.fn.calls:
             self._link_call(fn, fg, site, markers)
         self._judge_filters(fg)
         self._promote(fn, fg, markers)
         params = [f"{fn.key}::{n}" for n in fn.fn.param_nodes]
-        iface = Interface(fg, params, f"{fn.key}::{fn.fn.return_node}", fn.partifacts, fn.key + "::")
+        positions = [f"{fn.key}::{n}" for n in fn.fn.return_positions]
+        iface = Interface(fg, params, f"{fn.key}::{fn.fn.return_node}", fn.partifacts, fn.key + "::", positions)
         self.summaries[fn.key] = compute_summary(fg, iface, self.nodes,
                                                  [(k, refs) for k, refs, _, _ in markers])
         self.edges.extend(fg.edges)
@@ -329,6 +342,8 @@ class _Linker:
         args = [{self.gid(fn, r) for r in refs} for refs in site.args]
         kwargs = {k: {self.gid(fn, r) for r in refs} for k, refs in site.kwargs}
         linked = False
+        unpacks = fn.unpacks.get(result, {})
+        positional = False
         for callee_key, mode in targets:
             if mode.startswith("constructor:") and not callee_key:
                 self._default(fn, fg, site, result, receiver, args, kwargs, constructor=True)
@@ -346,12 +361,19 @@ class _Linker:
             if callee.module.path != path:
                 note += f" in {callee.module.path}"
 
-            def resolve_iface(point, _mapping=mapping, _result=result, _callee=callee):
+            by_position = bool(unpacks) and len(callee.fn.return_positions) >= len(unpacks)
+            positional = positional or by_position
+
+            def resolve_iface(point, _mapping=mapping, _result=result, _callee=callee, _by_position=by_position):
                 kind = point[0]
                 if kind == "param":
                     return _mapping.get(point[1], set())
                 if kind == "ret":
                     return {_result}
+                if kind == "retpos":
+                    if _by_position and point[1] in unpacks:
+                        return {unpacks[point[1]].dst}
+                    return set() if _by_position else {_result}
                 if kind == "global":
                     return {point[1]}
                 if kind == "partifact":
@@ -377,12 +399,17 @@ class _Linker:
                 loss = mapping.get(index, set())
                 if loss:
                     markers.append(("backward", tuple(sorted(loss)), "", site))
+            if summary.return_source:
+                self.nodes[result].source = summary.return_source
             if summary.return_info:
                 info = self.nodes[result]
                 info.info = True
                 info.consults = tuple(sorted({n for point in summary.return_consults for n in resolve_iface(point)}))
         if not linked:
             self._default(fn, fg, site, result, receiver, args, kwargs)
+        if not positional:
+            for edge in unpacks.values():  # each unpacked name gets the whole result
+                fg.add(edge.copy(kind="flow", text=site.text))
 
     def _default(self, fn: _Fn, fg: FunctionGraph, site: CallSite, result: str, receiver: Set[str],
                  args: List[Set[str]], kwargs: Dict[str, Set[str]], constructor: bool = False) -> None:

@@ -87,6 +87,8 @@ class NodeInfo:
     consults: Tuple[str, ...] = ()
     loops: Tuple[str, ...] = ()
     template: str = ""
+    #: "real" or "external" when a call's result carries such data from inside the callee
+    source: str = ""
 
     @property
     def label(self) -> str:

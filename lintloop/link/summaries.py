@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
+from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
 
 from lintloop.link.edges import IDENTITY, TRANSPARENT, GEdge, NodeInfo, StepTuple
 from lintloop.link.filters import is_informative
@@ -51,6 +51,8 @@ class FunctionSummary:
     return_info: bool = False
     return_consults: Tuple[Iface, ...] = ()
     backward_params: Tuple[int, ...] = ()
+    #: "external" / "real" when the return value carries such data (a loader, an API call)
+    return_source: str = ""
 
 
 class FunctionGraph:
@@ -133,17 +135,21 @@ def judges_on(edges: Iterable[GEdge]) -> Tuple[FrozenSet[str], bool]:
     return frozenset(judges), False
 
 
+_SUMMARY_IDENTITY = IDENTITY | {"returns"}
+
+
 def identity_component(fg: FunctionGraph, start: str) -> Set[str]:
+    """Values that are the same model as ``start`` within one function (returns included)."""
     seen = {start}
     queue = deque([start])
     while queue:
         node = queue.popleft()
         for edge in fg.out.get(node, ()):
-            if edge.kind in IDENTITY and edge.dst not in seen:
+            if edge.kind in _SUMMARY_IDENTITY and edge.dst not in seen:
                 seen.add(edge.dst)
                 queue.append(edge.dst)
         for edge in fg.inc.get(node, ()):
-            if edge.kind in IDENTITY and edge.src not in seen:
+            if edge.kind in _SUMMARY_IDENTITY and edge.src not in seen:
                 seen.add(edge.src)
                 queue.append(edge.src)
     return seen
@@ -155,11 +161,13 @@ class Interface:
     """The interface points of one function, by global id."""
 
     def __init__(self, fg: FunctionGraph, params: List[str], ret: str,
-                 partifacts: Dict[str, str], local_prefix: str) -> None:
+                 partifacts: Dict[str, str], local_prefix: str, positions: Sequence[str] = ()) -> None:
         self.by_id: Dict[str, Iface] = {}
         for index, node in enumerate(params):
             self.by_id[node] = ("param", index)
         self.by_id[ret] = ("ret",)
+        for index, node in enumerate(positions):
+            self.by_id[node] = ("retpos", index)
         for node, template in partifacts.items():
             self.by_id[node] = ("partifact", template)
         nodes = set(fg.out) | set(fg.inc)
@@ -180,7 +188,7 @@ def compute_summary(fg: FunctionGraph, iface: Interface, nodes: Dict[str, NodeIn
                     markers: List[Tuple[str, Tuple[str, ...]]]) -> FunctionSummary:
     summary = FunctionSummary()
     edges = summary.edges
-    inputs = [n for n, i in iface.by_id.items() if i[0] != "ret"]
+    inputs = [n for n, i in iface.by_id.items() if i[0] not in ("ret", "retpos")]
     reaches: Dict[str, Dict[str, Tuple[Optional[GEdge], str]]] = {n: reach(fg, n) for n in inputs}
 
     def targets_of(src_iface: Iface):
@@ -207,7 +215,7 @@ def compute_summary(fg: FunctionGraph, iface: Interface, nodes: Dict[str, NodeIn
         found = [iface.by_id[n] for n in identity_component(fg, model) if n in iface.by_id]
         return found or [("global", model)]
 
-    outputs = [(n, i) for n, i in iface.by_id.items() if i[0] in ("ret", "param", "partifact")]
+    outputs = list(iface.by_id.items())
     for edge in fg.edges:
         if edge.kind in ("generate", "predict", "forward"):
             parents = reach(fg, edge.dst)
@@ -218,7 +226,7 @@ def compute_summary(fg: FunctionGraph, iface: Interface, nodes: Dict[str, NodeIn
                 via = steps_of([edge] + path)
                 extra = tuple(_sources_of(fg, x, iface) for x in edge.extra) if edge.extra else ()
                 for source in model_ifaces(edge.src):
-                    if source == target:
+                    if source == target or (iface.is_global(source) and iface.is_global(target)):
                         continue
                     edges.append(SummaryEdge(source, target, edge.kind, via, tuple(i for s in extra for i in s)))
         elif edge.kind == "train":
@@ -257,11 +265,32 @@ def compute_summary(fg: FunctionGraph, iface: Interface, nodes: Dict[str, NodeIn
                 backward.add(index)
     summary.backward_params = tuple(sorted(backward))
 
+    summary.return_source = _return_source(fg, iface.ret, nodes)
+
     # does the return value carry information of its own (a judge's verdict)?
     info, consults = _informative_sources(fg, iface.ret, nodes, set(iface.params))
     summary.return_info = info
     summary.return_consults = tuple(sorted({_map(c, iface) for c in consults}, key=repr))
     return summary
+
+
+def _return_source(fg: FunctionGraph, start: str, nodes: Dict[str, NodeInfo]) -> str:
+    found = ""
+    seen = {start}
+    queue = deque([start])
+    while queue:
+        node = queue.popleft()
+        info = nodes.get(node)
+        if info is not None:
+            if info.kind == "ext" or info.source == "external":
+                return "external"
+            if info.kind == "load" or info.source == "real":
+                found = "real"
+        for edge in fg.inc.get(node, ()):
+            if edge.kind in TRANSPARENT and edge.src not in seen:
+                seen.add(edge.src)
+                queue.append(edge.src)
+    return found
 
 
 def _sources_of(fg: FunctionGraph, node: str, iface: Interface) -> List[Iface]:
@@ -271,7 +300,7 @@ def _sources_of(fg: FunctionGraph, node: str, iface: Interface) -> List[Iface]:
     queue = deque([node])
     while queue:
         current = queue.popleft()
-        if current in iface.by_id and iface.by_id[current][0] != "ret":
+        if current in iface.by_id and iface.by_id[current][0] not in ("ret", "retpos"):
             found.append(iface.by_id[current])
         for edge in fg.inc.get(current, ()):
             if _passable(edge) and edge.src not in seen:

@@ -6,7 +6,7 @@ from typing import Iterator
 
 from lintloop.graph import FlowGraph
 from lintloop.rules.base import Rule, make_finding, steps_for
-from lintloop.rules.loops import analyse, filter_note, model_label
+from lintloop.rules.loops import analyse, filter_note, model_label, node_label
 from lintloop.types import Finding
 
 CODE = "LL001"
@@ -129,11 +129,14 @@ def check(graph: FlowGraph) -> Iterator[Finding]:
         if key in seen:
             continue
         seen.add(key)
-        label = model_label(graph, loop.train, loop.producer)
+        label = model_label(graph, loop.train)
+        producer = node_label(graph, loop.producer.src, loop.producer.function)
         if loop.producer.kind == "predict":
-            what = "its own predictions on its own generated inputs"
+            what = "its own predictions fed back as inputs"
         else:
             what = "its own generations"
+        if producer and producer != label and loop.producer.kind != "predict":
+            what = f"generations of `{producer}`, the same model,"
         message = f"self-feeding loop: `{label}` is trained on {what} with no filter or external signal"
         if loop.real_sources:
             real = graph.nodes[loop.real_sources[0]]

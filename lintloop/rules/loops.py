@@ -79,6 +79,8 @@ def _analyse(graph: FlowGraph):
     producers: Dict[str, List[GEdge]] = {}
     all_generations: List[GEdge] = []
     for edge in graph.edges_of("generate", "predict"):
+        if graph.is_parametric(edge.src) and not _trained_here(graph, edge):
+            continue  # a helper's parameter: its callers see this generation through summaries
         producers.setdefault(graph.model_class(edge.src), []).append(edge)
         if edge.kind == "generate":
             all_generations.append(edge)
@@ -121,6 +123,16 @@ def _analyse(graph: FlowGraph):
                     break
 
 
+def _trained_here(graph: FlowGraph, producer: GEdge) -> bool:
+    """A parameter model that its own function also trains (a loop inside a helper)."""
+    model = graph.model_class(producer.src)
+    for edge in graph.inc.get(producer.src, ()):
+        if edge.kind == "train":
+            return True
+    return any(e.kind == "train" and graph.model_class(e.dst) == model and e.function == producer.function
+               for e in graph.inc.get(producer.src, ()))
+
+
 def _generated_inputs(graph: FlowGraph, producer: GEdge, generated: Set[str], model: str) -> bool:
     """A ``predict`` whose inputs are themselves model outputs generates (autoregression)."""
     if not producer.extra:
@@ -130,7 +142,7 @@ def _generated_inputs(graph: FlowGraph, producer: GEdge, generated: Set[str], mo
         return True
     for node in parents:
         for edge in graph.inc.get(node, ()):
-            if edge.kind == "predict" and graph.model_class(edge.src) == model and edge is not producer:
+            if edge.kind == "predict" and graph.model_class(edge.src) == model:
                 return True
     return False
 
@@ -144,6 +156,10 @@ def _sources(graph: FlowGraph, call: TrainCall, parents) -> Sources:
         if info is None:
             continue
         kind = info.kind
+        if info.source == "external":
+            kind = "ext"
+        elif info.source == "real":
+            kind = "load"
         if kind not in ("ext", "load", "gen", "predict"):
             continue
         same_place = info.function == function
@@ -161,7 +177,8 @@ def _sources(graph: FlowGraph, call: TrainCall, parents) -> Sources:
             else:
                 out.real_fixed.append(node)
         else:
-            producers = [e for e in graph.inc.get(node, ()) if e.kind in ("generate", "predict")]
+            producers = [e for e in graph.inc.get(node, ()) if e.kind in ("generate", "predict")
+                         and not graph.is_parametric(e.src)]
             if producers and all(graph.model_class(e.src) != call.model for e in producers):
                 if not same_place or inside:
                     out.other_models.append(node)
@@ -179,16 +196,39 @@ def _is_generated_file(graph: FlowGraph, node: str) -> bool:
 
 
 def model_label(graph: FlowGraph, call: TrainCall, producer: Optional[GEdge] = None) -> str:
-    for node in (call.model_node, producer.src if producer else None):
-        if node is None:
-            continue
-        info = graph.nodes.get(node)
-        if info is not None and info.name and info.name.isidentifier():
-            return info.name
-        if "::F:" in node:
-            return "self." + node.rsplit(".", 1)[-1]
-    text = call.edge.text
-    return text.split("(", 1)[0].rsplit(".", 1)[0] if "." in text else text
+    """A name the user knows for the trained model (``lm``, ``self.model``)."""
+    return node_label(graph, call.model_node, call.edge.function) or _callee_text(call.edge.text)
+
+
+def node_label(graph: FlowGraph, start: str, function: str = "") -> str:
+    """The nearest named value of the same model: ``student`` for ``Trainer(model=student).model``."""
+    seen = {start}
+    frontier = [start]
+    for _ in range(4):
+        named = []
+        for node in frontier:
+            if "::F:" in node:
+                return "self." + node.rsplit(".", 1)[-1]
+            info = graph.nodes.get(node)
+            if info is not None and info.name and info.name.isidentifier():
+                named.append((info.function != function, node, info.name))
+        if named:
+            return sorted(named)[0][2]
+        following = []
+        for node in frontier:
+            for edge in list(graph.inc.get(node, ())) + list(graph.out.get(node, ())):
+                if edge.kind in ("store", "alias", "identity", "copy", "load", "save"):
+                    other = edge.src if edge.dst == node else edge.dst
+                    if other not in seen:
+                        seen.add(other)
+                        following.append(other)
+        frontier = following
+    return ""
+
+
+def _callee_text(text: str) -> str:
+    head = text.split("(", 1)[0]
+    return head.rsplit(".", 1)[0] if "." in head else head
 
 
 def filter_note(graph: FlowGraph, filters: List[GEdge]) -> str:
