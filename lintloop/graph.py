@@ -165,9 +165,11 @@ class FlowGraph:
         return parents
 
     def same_model_filter(self, edge: GEdge, model_class: Optional[str]) -> bool:
+        """A filter whose only judge is the trained model itself (tokenizers don't count)."""
         if model_class is None or edge.judges is None or edge.foreign or not edge.judges:
             return False
-        return all(self.model_class(j) == model_class for j in edge.judges)
+        judges = [j for j in edge.judges if self.nodes.get(j) is None or self.nodes[j].kind != "tokenizer"]
+        return all(self.model_class(j) == model_class for j in judges)
 
     def label(self, node: str) -> str:
         info = self.nodes.get(node)

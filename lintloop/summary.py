@@ -85,6 +85,8 @@ class Edge:
     text: str
     note: str = ""
     extra: Refs = ()
+    #: filter: everything the predicate reads (``extra`` holds its verdict's values)
+    reads: Refs = ()
 
 
 @dataclass(frozen=True)

@@ -80,20 +80,21 @@ class FunctionBuilder:
         return self._keys.get(key)
 
     def edge(self, src: Ref, dst: Ref, kind: str, at: ast.AST, text: str, note: str = "",
-             extra: Refs = ()) -> None:
+             extra: Refs = (), reads: Refs = ()) -> None:
         if src == dst and kind in ("flow", "store", "alias"):
             return
         line, column, end_line, end_column = position(at)
         key = (src, dst, kind, line, column)
         existing = self._edges.get(key)
         if existing is not None:
-            if extra and set(extra) - set(existing.extra):
+            if set(extra) - set(existing.extra) or set(reads) - set(existing.reads):
                 merged = tuple(sorted(set(existing.extra) | set(extra), key=str))
+                merged_reads = tuple(sorted(set(existing.reads) | set(reads), key=str))
                 self._edges[key] = Edge(src, dst, kind, line, column, end_line, end_column,
-                                        existing.text, existing.note, merged)
+                                        existing.text, existing.note, merged, merged_reads)
             return
         self._edges[key] = Edge(src, dst, kind, line, column, end_line, end_column, text, note,
-                                tuple(sorted(set(extra), key=str)))
+                                tuple(sorted(set(extra), key=str)), tuple(sorted(set(reads), key=str)))
 
     def call_site(self, site: CallSite) -> None:
         self.calls[site.result] = site

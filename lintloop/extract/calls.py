@@ -15,7 +15,7 @@ import re
 from typing import Dict, List, Optional, Tuple
 
 from lintloop.extract.builder import position
-from lintloop.extract.values import EMPTY, Refs, Seq, Tup, Value, flat, sort_refs, union
+from lintloop.extract.values import EMPTY, NO_PREDICATE, Refs, Seq, Tup, Value, flat, sort_refs, union
 from lintloop.summary import CallSite, Marker
 from lintloop import vocabulary as V
 
@@ -292,6 +292,7 @@ def from_pretrained(it, call: ast.Call, qualified: str, args: Args) -> Refs:
     owner = qualified.rsplit(".", 2)[-2] if qualified.count(".") >= 1 else ""
     if _NOT_A_MODEL.search(owner):
         it.tag(node, "tokenizer")  # a tokenizer or config shares the name, not the weights
+        it.b.nodes[node].kind = "tokenizer"
         return frozenset({node})
     if root in V.GENERATOR_PACKAGES and (owner.endswith("Pipeline") or owner.startswith("AutoPipeline")):
         it.tag(node, "generator")
@@ -459,7 +460,7 @@ def open_call(it, call: ast.Call, args: Args, path_refs: Optional[Refs] = None) 
 def selection(it, call: ast.Call, items: Value, keywords, args: Args) -> Refs:
     """``filter(pred, xs)``, ``sorted(xs, key=score)[:k]``: keeps items a predicate picks."""
     item = _item(it, call, items, 99)
-    predicate: Refs = EMPTY
+    predicate = NO_PREDICATE
     for keyword in keywords:
         if keyword.arg == "key":
             predicate = it.predicate(keyword.value, item)
@@ -468,7 +469,9 @@ def selection(it, call: ast.Call, items: Value, keywords, args: Args) -> Refs:
     sources = flat(item) or flat(items)
     for ref in sources:
         if predicate:
-            it.b.edge(ref, node, "filter", call, text, f"selected by {text}", tuple(predicate | it.guard_refs()))
+            combined = predicate | it.guard()
+            it.b.edge(ref, node, "filter", call, text, f"selected by {text}", tuple(combined.values),
+                      tuple(combined.reads))
         else:
             it.flow(frozenset({ref}), node, call, text)
     return frozenset({node})
@@ -477,7 +480,7 @@ def selection(it, call: ast.Call, items: Value, keywords, args: Args) -> Refs:
 def call_function_value(it, fn: ast.AST, item: Value) -> Refs:
     """Apply a function given as a value (``filter(verify, xs)``) to one item."""
     if isinstance(fn, ast.Lambda):
-        return it.predicate(fn, item)
+        return it.predicate(fn, item).values
     fake = ast.Call(func=fn, args=[], keywords=[])
     ast.copy_location(fake, fn)
     fake.end_lineno, fake.end_col_offset = getattr(fn, "end_lineno", None), getattr(fn, "end_col_offset", None)

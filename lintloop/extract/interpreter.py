@@ -21,7 +21,7 @@ from typing import Dict, List, Optional, Set, Tuple
 from lintloop.extract.builder import FunctionBuilder
 from lintloop.extract.scope import ModuleScope, assigned_names, declared, imports_of
 from lintloop.extract.templates import template_of
-from lintloop.extract.values import EMPTY, Refs, Seq, Tup, Value, flat, merge, union
+from lintloop.extract.values import EMPTY, NO_PREDICATE, Predicate, Refs, Seq, Tup, Value, flat, merge, union
 from lintloop.summary import Import, Ref
 from lintloop.vocabulary import IDENTITY_ATTRIBUTES
 
@@ -64,9 +64,10 @@ class Interpreter:
         self.local_defs: Dict[str, str] = {}
         self.nested: List[Tuple[ast.AST, str]] = []
         self.loops: List[int] = []
-        self.guards: List[Refs] = []
+        self.guards: List[Predicate] = []
         self.no_grad = 0
-        self._last_test: Refs = EMPTY
+        self._last_test: Predicate = NO_PREDICATE
+        self._recorders: List[Set[Ref]] = []
 
     # -- helpers -------------------------------------------------------------------
 
@@ -94,15 +95,18 @@ class Interpreter:
     def flow(self, sources: Refs, dst: Ref, at: ast.AST, text: str = "", note: str = "",
              kind: str = "flow") -> None:
         """Data moves from sources into dst; under an ``if`` it is a selection."""
-        guard = self.guard_refs()
+        guard = self.guard()
         for src in sources:
             if guard and kind in ("flow", "store"):
-                self.b.edge(src, dst, "filter", at, text, note, tuple(guard))
+                self.b.edge(src, dst, "filter", at, text, note, tuple(guard.values), tuple(guard.reads))
             else:
                 self.b.edge(src, dst, kind, at, text, note)
 
-    def guard_refs(self) -> Refs:
-        return frozenset().union(*self.guards) if self.guards else EMPTY
+    def guard(self) -> Predicate:
+        out = NO_PREDICATE
+        for guard in self.guards:
+            out = out | guard
+        return out
 
     def template(self, expr: ast.AST) -> Optional[str]:
         return template_of(expr, self._name_template, self.qualify, self.scope.snippet)
@@ -147,12 +151,13 @@ class Interpreter:
                 self.b.nodes[lit].template = template
                 self.state.templates[self.key(lit)] = template
                 value = refs = frozenset({lit})
-        guard = self.guard_refs()
+        guard = self.guard()
         if guard and refs:
             guarded = self.node("guarded", at, "value", name, extra=name)
             self.b.nodes[guarded].name = self.b.nodes[guarded].name or name
             for src in refs:
-                self.b.edge(src, guarded, "filter", at, self.scope.snippet(at), f"kept in `{name}`", tuple(guard))
+                self.b.edge(src, guarded, "filter", at, self.scope.snippet(at), f"kept in `{name}`",
+                            tuple(guard.values), tuple(guard.reads))
             value = refs = frozenset({guarded})
         for ref in refs:
             if isinstance(ref, int) and not self.b.nodes[ref].name:
@@ -178,9 +183,9 @@ class Interpreter:
                 continue  # pathologically deep code: skip the statement, keep going
             if isinstance(stmt, ast.If) and stmt.body and isinstance(stmt.body[-1], _EXITS) and not stmt.orelse:
                 # `if not ok: continue` guards the rest of the block
-                refs = self._last_test
-                if refs:
-                    self.guards.append(refs)
+                test = self._last_test
+                if test:
+                    self.guards.append(test)
                     pushed += 1
         for _ in range(pushed):
             self.guards.pop()
@@ -246,8 +251,8 @@ class Interpreter:
     def stmt_If(self, stmt: ast.If) -> None:
         self._last_test = self._if(stmt)
 
-    def _if(self, stmt: ast.If) -> Refs:
-        test = flat(self.expr(stmt.test))
+    def _if(self, stmt: ast.If) -> Predicate:
+        test = self.predicate_refs(stmt.test)
         before = dict(self.env)
         if test:
             self.guards.append(test)
@@ -481,8 +486,25 @@ class Interpreter:
             return EMPTY
         method = getattr(self, "expr_" + type(node).__name__, None)
         if method is not None:
-            return method(node)
-        return union(self.expr(child) for child in ast.iter_child_nodes(node) if isinstance(child, ast.expr))
+            value = method(node)
+        else:
+            value = union(self.expr(child) for child in ast.iter_child_nodes(node) if isinstance(child, ast.expr))
+        if self._recorders:
+            refs = flat(value)
+            for recorder in self._recorders:
+                recorder |= refs
+        return value
+
+    def predicate_refs(self, test: ast.AST) -> Predicate:
+        """A condition's verdict values and everything it reads: ``passes_tests(code)``
+        reads ``code`` even when the verdict carries none of its data."""
+        recorder: Set[Ref] = set()
+        self._recorders.append(recorder)
+        try:
+            value = flat(self.expr(test))
+        finally:
+            self._recorders.pop()
+        return Predicate(value, frozenset(recorder))
 
     def expr_Name(self, node: ast.Name) -> Value:
         return self.lookup(node.id)
@@ -580,19 +602,20 @@ class Interpreter:
 
     def comprehension(self, node: ast.AST, elements: List[ast.AST]) -> Value:
         saved = dict(self.env)
-        predicate: Set[Ref] = set()
+        predicate = NO_PREDICATE
         for generator in node.generators:  # type: ignore[attr-defined]
             iterable = self.expr(generator.iter)
             self.bind(generator.target, self.item_of(iterable, generator.target, generator.iter), generator)
             for condition in generator.ifs:
-                predicate |= flat(self.expr(condition))
+                predicate = predicate | self.predicate_refs(condition)
         values = union(self.expr(e) for e in elements)
         self.env = saved
         result = self.node("comp", node, "container")
         text = self.scope.snippet(node)
         for ref in values:
             if predicate:
-                self.b.edge(ref, result, "filter", node, text, "", tuple(predicate | self.guard_refs()))
+                combined = predicate | self.guard()
+                self.b.edge(ref, result, "filter", node, text, "", tuple(combined.values), tuple(combined.reads))
             else:
                 self.flow(frozenset({ref}), result, node, text)
         return frozenset({result})
@@ -613,19 +636,20 @@ class Interpreter:
 
     # -- predicates (filter(fn, xs), ds.filter(fn), sorted(key=fn)) ---------------
 
-    def predicate(self, fn: ast.AST, item: Value) -> Refs:
+    def predicate(self, fn: ast.AST, item: Value) -> Predicate:
         """The refs a predicate function depends on when applied to ``item``."""
         if isinstance(fn, ast.Lambda):
             saved = dict(self.env)
             params = [a.arg for a in fn.args.posonlyargs + fn.args.args] if hasattr(fn.args, "posonlyargs") else [a.arg for a in fn.args.args]
             for index, name in enumerate(params):
                 self.env[name] = item if index == 0 else EMPTY
-            refs = flat(self.expr(fn.body))
+            refs = self.predicate_refs(fn.body)
             self.env = saved
             return refs
         from lintloop.extract.calls import call_function_value
 
-        return call_function_value(self, fn, item)
+        verdict = call_function_value(self, fn, item)
+        return Predicate(verdict, verdict | flat(item))
 
 
 def _merge_env(a: Dict[str, Value], b: Dict[str, Value]) -> Dict[str, Value]:

@@ -32,6 +32,27 @@ class Seq:
 Value = Union[Refs, Tup, Seq]
 
 
+@dataclass(frozen=True)
+class Predicate:
+    """A condition: the values its verdict is made of, and everything it reads.
+
+    ``passes_tests(code)`` has the test run's result as its value but reads
+    ``code``: the reads tell *what* is selected, the values *by what*.
+    """
+
+    values: Refs
+    reads: Refs
+
+    def __bool__(self) -> bool:
+        return bool(self.values or self.reads)
+
+    def __or__(self, other: "Predicate") -> "Predicate":
+        return Predicate(self.values | other.values, self.reads | other.reads)
+
+
+NO_PREDICATE = Predicate(frozenset(), frozenset())
+
+
 def flat(value: "Value") -> Refs:
     """Every ref a value may hold."""
     if isinstance(value, frozenset):

@@ -178,7 +178,8 @@ class _Linker:
         for edge in fn.fn.edges:
             fn.raw.append(GEdge(self.gid(fn, edge.src), self.gid(fn, edge.dst), edge.kind, path, edge.line,
                                 edge.column, edge.end_line, edge.end_column, edge.text, edge.note,
-                                tuple(self.gid(fn, r) for r in edge.extra), function=fn.key))
+                                tuple(self.gid(fn, r) for r in edge.extra), function=fn.key,
+                                reads=tuple(self.gid(fn, r) for r in edge.reads)))
         for marker in fn.fn.markers:
             refs = tuple(self.gid(fn, r) for r in marker.refs)
             result = f"{fn.key}::{marker.result}" if marker.result >= 0 else ""

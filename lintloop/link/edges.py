@@ -29,13 +29,13 @@ class GEdge:
     """An edge of the global graph (or of one function's graph while linking)."""
 
     __slots__ = ("src", "dst", "kind", "path", "line", "column", "end_line", "end_column", "text",
-                 "note", "extra", "via", "judges", "foreign", "function")
+                 "note", "extra", "via", "judges", "foreign", "function", "reads")
 
     def __init__(self, src: str, dst: str, kind: str, path: str, line: int, column: int,
                  end_line: int, end_column: int, text: str = "", note: str = "",
                  extra: Tuple[str, ...] = (), via: Tuple[StepTuple, ...] = (),
                  judges: Optional[FrozenSet[str]] = None, foreign: bool = False,
-                 function: str = "") -> None:
+                 function: str = "", reads: Tuple[str, ...] = ()) -> None:
         self.src = src
         self.dst = dst
         self.kind = kind
@@ -56,6 +56,8 @@ class GEdge:
         self.foreign = foreign
         #: the function (module::qualname) the edge belongs to
         self.function = function
+        #: filter: everything its predicate reads
+        self.reads = reads
 
     def step(self) -> StepTuple:
         return (self.path, self.line, self.column, self.note)
@@ -63,7 +65,7 @@ class GEdge:
     def copy(self, **changes) -> "GEdge":
         out = GEdge(self.src, self.dst, self.kind, self.path, self.line, self.column, self.end_line,
                     self.end_column, self.text, self.note, self.extra, self.via, self.judges,
-                    self.foreign, self.function)
+                    self.foreign, self.function, self.reads)
         for name, value in changes.items():
             setattr(out, name, value)
         return out

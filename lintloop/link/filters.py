@@ -54,7 +54,7 @@ def judge(edge: GEdge, preds: Preds, nodes: Dict[str, NodeInfo]) -> Tuple[str, F
     if not predicate:
         return "open", frozenset(), False
     items = _ancestors([edge.src], preds)
-    if not (_ancestors(predicate, preds) & items):
+    if not (_ancestors(predicate | set(edge.reads), preds) & items):
         return "open", frozenset(), False
     judges: Set[str] = set()
     foreign = False
