@@ -14,6 +14,7 @@ brings information.
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
@@ -23,6 +24,8 @@ from lintloop.link import LinkResult
 from lintloop.link.edges import IDENTITY, TRANSPARENT, GEdge, NodeInfo
 
 _SEARCH_LIMIT = 200_000
+_PREPROCESSOR = re.compile(r"tok|process|collat|transform|augment|feature_extract|vectori[sz]|encode_fn|"
+                           r"pad|normali[sz]|scaler|encoder_fn|loss|criterion", re.I)
 
 
 class FlowGraph:
@@ -152,6 +155,8 @@ class FlowGraph:
         queue = deque(parents)
         while queue and len(parents) < _SEARCH_LIMIT:
             node = queue.popleft()
+            if model_class is not None and self._other_models_output(node, model_class):
+                continue  # a reward model's score on the samples is not the samples
             for edge in self.inc.get(node, ()):
                 if edge.src in parents:
                     continue
@@ -163,6 +168,18 @@ class FlowGraph:
                     parents[edge.dst] = (edge, node)
                     queue.append(edge.dst)
         return parents
+
+    def _other_models_output(self, node: str, model_class: str) -> bool:
+        """The output of a forward pass of other models only (a judge's verdict, an encoder's features)."""
+        forwards = [e for e in self.inc.get(node, ()) if e.kind == "forward" and not self.is_preprocessor(e.src)]
+        return bool(forwards) and all(self.model_class(e.src) != model_class for e in forwards)
+
+    def is_preprocessor(self, node: str) -> bool:
+        """Tokenizers, processors and collators transform data; they are not models."""
+        info = self.nodes.get(node)
+        if info is None:
+            return False
+        return info.kind == "tokenizer" or bool(_PREPROCESSOR.search(info.name or info.text))
 
     def same_model_filter(self, edge: GEdge, model_class: Optional[str]) -> bool:
         """A filter whose only judge is the trained model itself (tokenizers don't count)."""

@@ -467,6 +467,9 @@ def selection(it, call: ast.Call, items: Value, keywords, args: Args) -> Refs:
     node = result_node(it, call, "container")
     text = it.scope.call_text(call)
     sources = flat(item) or flat(items)
+    if not sources and predicate:
+        # max(range(n), key=lambda i: scores[i]): the chosen index is made of the scores
+        it.flow(predicate.values, node, call, text)
     for ref in sources:
         if predicate:
             combined = predicate | it.guard()

@@ -456,7 +456,7 @@ class Interpreter:
         line, column = getattr(at, "lineno", 1), getattr(at, "col_offset", 0) + 1
         node = self.b.new_node(key, "attr", line, column, self.scope.snippet(at), tuple(self.loops))
         text = self.scope.snippet(at)
-        if attr in IDENTITY_ATTRIBUTES:
+        if attr in IDENTITY_ATTRIBUTES and "trainer" not in self.tags_of(frozenset({owner})):
             self.b.edge(owner, node, "alias", at, text)
         else:
             self.b.edge(owner, node, "flow", at, text)
