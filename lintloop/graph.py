@@ -59,7 +59,7 @@ class FlowGraph:
         if info is not None and info.kind in ("pipeline", "predictor"):
             return info.kind
         for edge in edges_into.get(node, ()):
-            if edge.kind in ("store", "alias"):
+            if edge.kind == "store":  # self.pipe = pipeline(...)
                 source = self.nodes.get(edge.src)
                 if source is not None and source.kind in ("pipeline", "predictor"):
                     return source.kind

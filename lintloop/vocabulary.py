@@ -46,6 +46,11 @@ IDENTITY_ATTRIBUTES = frozenset({
     "model", "module", "base_model", "unet", "transformer", "policy", "pretrained_model",
     "_orig_mod", "fine_tuned_model", "params", "net", "network", "backbone",
 })
+#: Parts of a generation pipeline that are the pipeline's own model (``pipe.vae``).
+PIPELINE_COMPONENTS = frozenset({
+    "unet", "vae", "text_encoder", "text_encoder_2", "text_encoder_3", "transformer", "prior", "decoder",
+    "image_encoder", "movq", "controlnet", "model", "llm_engine",
+})
 #: Methods whose result carries no data (sizes, flags).
 NON_DATA_METHODS = frozenset({
     "size", "numel", "dim", "__len__", "nelement", "count",
@@ -188,6 +193,12 @@ FILTER_WORDS = frozenset({
 SELF_SCORE_METHODS = frozenset({
     "score", "log_prob", "log_likelihood", "loglik", "perplexity", "compute_perplexity",
     "score_samples", "logprob", "logprobs", "confidence", "entropy", "compute_loss",
+})
+#: Methods that run the model on data to compute a training objective
+#: (``-flow.log_prob(x).mean()`` then ``backward()`` trains the flow on x).
+OBJECTIVE_METHODS = frozenset({
+    "log_prob", "forward", "compute_loss", "nll", "neg_log_likelihood", "loss", "training_step",
+    "log_likelihood", "get_loss", "elbo", "energy",
 })
 #: Context managers under which a forward pass produces labels, not gradients.
 NO_GRAD_CONTEXTS = frozenset({"torch.no_grad", "torch.inference_mode"})

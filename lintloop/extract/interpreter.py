@@ -23,7 +23,7 @@ from lintloop.extract.scope import ModuleScope, assigned_names, declared, import
 from lintloop.extract.templates import template_of
 from lintloop.extract.values import EMPTY, NO_PREDICATE, Predicate, Refs, Seq, Tup, Value, flat, merge, union
 from lintloop.summary import Import, Ref
-from lintloop.vocabulary import IDENTITY_ATTRIBUTES
+from lintloop.vocabulary import IDENTITY_ATTRIBUTES, PIPELINE_COMPONENTS
 
 _EXITS = (ast.Continue, ast.Return, ast.Break, ast.Raise)
 _TABLE_NAME = re.compile(r"^(itos|stoi|vocab|vocabulary|alphabet|chars|charset|id2\w+|idx2\w+|index2\w+|"
@@ -456,7 +456,9 @@ class Interpreter:
         line, column = getattr(at, "lineno", 1), getattr(at, "col_offset", 0) + 1
         node = self.b.new_node(key, "attr", line, column, self.scope.snippet(at), tuple(self.loops))
         text = self.scope.snippet(at)
-        if attr in IDENTITY_ATTRIBUTES and "trainer" not in self.tags_of(frozenset({owner})):
+        owner_tags = self.tags_of(frozenset({owner}))
+        if (attr in IDENTITY_ATTRIBUTES and "trainer" not in owner_tags) or (
+                "generator" in owner_tags and attr in PIPELINE_COMPONENTS):
             self.b.edge(owner, node, "alias", at, text)
         else:
             self.b.edge(owner, node, "flow", at, text)

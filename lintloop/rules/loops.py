@@ -33,6 +33,8 @@ class TrainCall:
     model_node: str
     data: Set[str] = field(default_factory=set)
     loops: Set[str] = field(default_factory=set)
+    #: the loss of a manual training step (its reward or labels may bring information)
+    loss: Set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -72,6 +74,7 @@ def _train_calls(graph: FlowGraph) -> List[TrainCall]:
             call = calls[key] = TrainCall(edge, model, edge.dst)
         call.data.add(edge.src)
         call.loops.update(edge.extra)
+        call.loss.update(edge.reads)
     return sorted(calls.values(), key=lambda c: (c.edge.path, c.edge.line, c.edge.column, c.model))
 
 
@@ -91,7 +94,7 @@ def _analyse(graph: FlowGraph):
         if not own and not others_exist:
             continue
         parents = graph.backward(call.data, call.model)
-        sources = _sources(graph, call, parents)
+        sources = _sources(graph, call, graph.backward(call.data | call.loss, call.model) if call.loss else parents)
         broken = bool(sources.external or sources.other_models or sources.real_fresh)
         found_self = False
         for producer in sorted(own, key=lambda e: (e.kind != "generate", e.path, e.line, e.column)):
@@ -160,12 +163,14 @@ def _sources(graph: FlowGraph, call: TrainCall, parents) -> Sources:
             kind = "ext"
         elif info.source == "real":
             kind = "load"
-        if kind not in ("ext", "load", "gen", "predict"):
+        if kind not in ("ext", "load", "gen", "predict", "forward"):
             continue
         same_place = info.function == function
         inside = bool(call.loops & set(info.loops))
         if kind == "ext":
-            if not same_place or inside:
+            # asked afresh (inside some loop, or in another function): new information;
+            # fetched once up front: a fixed data set like any other
+            if not same_place or inside or info.loops:
                 out.external.append(node)
             else:
                 out.real_fixed.append(node)
@@ -177,8 +182,8 @@ def _sources(graph: FlowGraph, call: TrainCall, parents) -> Sources:
             else:
                 out.real_fixed.append(node)
         else:
-            producers = [e for e in graph.inc.get(node, ()) if e.kind in ("generate", "predict")
-                         and not graph.is_parametric(e.src)]
+            producers = [e for e in graph.inc.get(node, ()) if e.kind in ("generate", "predict", "forward")
+                         and not graph.is_parametric(e.src) and not graph.is_preprocessor(e.src)]
             if producers and all(graph.model_class(e.src) != call.model for e in producers):
                 if not same_place or inside:
                     out.other_models.append(node)
