@@ -3,7 +3,7 @@ followed by the loop's path, indented, and a one-line total."""
 
 from __future__ import annotations
 
-from typing import TextIO
+from typing import List, TextIO
 
 from lintloop.types import FileError, Finding, LintResult, Step
 
@@ -21,8 +21,11 @@ def finding_line(finding: Finding) -> str:
     return f"{where}: {finding.code} {finding.message}"
 
 
-def step_line(step: Step) -> str:
-    return f"    {location(step.path, step.line, step.column, step.cell):<40}  {step.note}"
+def step_lines(finding: Finding) -> List[str]:
+    """The loop's path, one step a line, notes aligned."""
+    places = [location(s.path, s.line, s.column, s.cell) for s in finding.flow]
+    width = max((len(p) for p in places), default=0)
+    return [f"    {place:<{width}}  {step.note}" for place, step in zip(places, finding.flow)]
 
 
 def error_line(error: FileError) -> str:
@@ -39,8 +42,8 @@ def render(result: LintResult, out: TextIO, quiet: bool = False) -> None:
     for finding in result.findings:
         out.write(finding_line(finding) + "\n")
         if not quiet:
-            for step in finding.flow:
-                out.write(step_line(step) + "\n")
+            for line in step_lines(finding):
+                out.write(line + "\n")
     if quiet:
         return
     for note in result.notes:
