@@ -45,7 +45,8 @@ def discover(paths: Sequence[str], exclude: Iterable[str] = (), root: str = ".")
             continue
         if os.path.isdir(given):
             for path in _walk(given, patterns, root, errors):
-                add(path)
+                # `lintloop .` prints loop.py, not ./loop.py (as ruff does)
+                add(path[2:] if given in (".", "./") and path.startswith("./") else path)
         elif os.path.isfile(given) or os.path.islink(given):
             add(given)
         else:

@@ -95,6 +95,10 @@ def _head_value(it, expr: ast.AST) -> Refs:
 
 
 def _call_name(it, call: ast.Call, name: str, args: Args) -> Value:
+    imported = name in it.local_imports or name in it.scope.imports
+    role = "" if imported else it.scope.vocab.user_role(None, name)
+    if role:
+        return user_role_call(it, call, role, args, receiver=EMPTY)
     if name in it.local_defs:
         return project_call(it, call, ("def", it.local_defs[name]), args)
     if name in it.env or name in it.closure or (name in it.locals and not it.is_module):

@@ -15,6 +15,7 @@ values; the global pass decides whether that predicate brings information.
 from __future__ import annotations
 
 import ast
+import builtins
 import re
 from typing import Dict, List, Optional, Set, Tuple
 
@@ -26,6 +27,7 @@ from lintloop.summary import Import, Ref
 from lintloop.vocabulary import IDENTITY_ATTRIBUTES, PIPELINE_COMPONENTS
 
 _EXITS = (ast.Continue, ast.Return, ast.Break, ast.Raise)
+_BUILTINS = frozenset(dir(builtins))
 _TABLE_NAME = re.compile(r"^(itos|stoi|vocab|vocabulary|alphabet|chars|charset|id2\w+|idx2\w+|index2\w+|"
                          r"\w+_vocab|\w*_?to_(char|token|word|label|idx|id|ix|index)s?|i2\w+|\w+2(idx|id|ix)|"
                          r"decoder|encoder_map|lookup|table|mapping)$")
@@ -138,9 +140,13 @@ class Interpreter:
         if not self.is_module and name in self.state.module_bindings:
             return self.state.module_bindings[name]
         imp = self.local_imports.get(name) or self.scope.imports.get(name)
-        if imp is not None and imp.name:
-            return frozenset({f"I:{imp.level}:{imp.module}:{imp.name}"})
-        return EMPTY
+        if imp is not None:
+            return frozenset({f"I:{imp.level}:{imp.module}:{imp.name}"}) if imp.name else EMPTY
+        if name in self.scope.functions or name in self.scope.classes or name in _BUILTINS:
+            return EMPTY
+        # defined nowhere we can see (a star import, a notebook's earlier kernel state):
+        # one shared value per name, so `clf` is the same object everywhere
+        return frozenset({f"G:{name}"})
 
     def bind_name(self, name: str, value: Value, at: ast.AST, value_expr: Optional[ast.AST] = None) -> None:
         refs = flat(value)

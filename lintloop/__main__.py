@@ -1,0 +1,5 @@
+"""``python -m lintloop``."""
+
+from lintloop.cli import run
+
+run()
