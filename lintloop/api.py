@@ -66,7 +66,7 @@ def lint_summaries(summaries: Dict[str, Summary], root: str, codes: Iterable[str
     for rule in GRAPH_RULES:
         if rule.code in enabled and rule.check is not None:
             findings.extend(rule.check(graph))
-    findings = suppress.apply(findings, summaries, report_unused="LL902" in enabled)
+    findings = suppress.apply(findings, summaries, report_unused="LL902" in enabled, enabled=enabled)
     findings.sort(key=lambda f: (f.path, f.source_line or f.span.line, f.span.column, f.code))
     kept_errors = sorted((e for e in errors if e.code in enabled or e.code == "LL999"),
                          key=lambda e: (e.path, e.line or 0, e.code))

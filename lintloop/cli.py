@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from dataclasses import replace
 from typing import List, Optional, Sequence, TextIO
 
 import click
@@ -60,7 +61,7 @@ def main() -> None:
 @main.command("check")
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--format", "output_format", default="text", show_default=True,
-              type=click.Choice(["text", "json"]), help="Output format.")
+              type=click.Choice(["text", "json", "github", "sarif", "markdown"]), help="Output format.")
 @click.option("--select", help="Comma-separated codes or prefixes to report (replaces the defaults).")
 @click.option("--extend-select", help="Codes to report in addition to the defaults (e.g. LL004).")
 @click.option("--ignore", help="Comma-separated codes or prefixes not to report.")
@@ -71,11 +72,20 @@ def main() -> None:
               help="Read [tool.lintloop] from this pyproject.toml instead of the nearest one.")
 @click.option("--isolated", is_flag=True, help="Ignore all configuration files.")
 @click.option("-o", "--output-file", type=click.Path(dir_okay=False), help="Write the report to a file.")
+@click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False),
+              help="Report only findings that are not recorded in this baseline file.")
+@click.option("--write-baseline", type=click.Path(dir_okay=False),
+              help="Record every current finding in this baseline file, then report as with --baseline.")
+@click.option("--statistics", is_flag=True, help="Print how many findings each code has, instead of them.")
 def check(paths: Sequence[str], output_format: str, select: Optional[str], extend_select: Optional[str],
           ignore: Optional[str], exit_zero: bool, quiet: bool, verbose: bool, config_file: Optional[str],
-          isolated: bool, output_file: Optional[str]) -> None:
+          isolated: bool, output_file: Optional[str], baseline_file: Optional[str] = None,
+          write_baseline: Optional[str] = None, statistics: bool = False) -> None:
     """Check PATHS (files or directories; default: the current directory)."""
     from lintloop.api import lint_paths
+
+    if statistics and output_format not in ("text", "json"):
+        _fail(f"--statistics prints text or json, not {output_format}")
 
     options = Options(select=_codes(select), extend_select=_codes(extend_select) or (),
                       ignore=_codes(ignore) or (), config_file=config_file, verbose=verbose, isolated=isolated)
@@ -85,8 +95,34 @@ def check(paths: Sequence[str], output_format: str, select: Optional[str], exten
         _fail(str(exc))
     except KeyboardInterrupt:
         sys.exit(130)
-    _emit(result, output_format, quiet, output_file)
+    result = _apply_baseline(result, baseline_file, write_baseline, verbose)
+    _emit(result, output_format, quiet, output_file, statistics)
     sys.exit(exit_status(result, exit_zero))
+
+
+def _apply_baseline(result: LintResult, baseline_file: Optional[str], write_baseline: Optional[str],
+                    verbose: bool) -> LintResult:
+    """--write-baseline records the findings (then filters by them); --baseline filters."""
+    from lintloop.baseline import Baseline, BaselineError
+
+    try:
+        if write_baseline:
+            baseline = Baseline.from_result(result, os.path.dirname(os.path.abspath(write_baseline)))
+            baseline.write(write_baseline)
+            click.echo(f"lintloop: wrote {len(result.findings)} finding"
+                       f"{'' if len(result.findings) == 1 else 's'} to baseline {write_baseline}", err=True)
+        elif baseline_file:
+            baseline = Baseline.load(baseline_file)
+        else:
+            return result
+    except BaselineError as exc:
+        _fail(str(exc))
+    filtered = baseline.filter(result)
+    hidden = len(result.findings) - len(filtered.findings)
+    if verbose and hidden:
+        note = f"{hidden} finding{'' if hidden == 1 else 's'} in the baseline not shown"
+        filtered = replace(filtered, notes=filtered.notes + (note,))
+    return filtered
 
 
 def exit_status(result: LintResult, exit_zero: bool = False) -> int:
@@ -97,14 +133,19 @@ def exit_status(result: LintResult, exit_zero: bool = False) -> int:
     return EXIT_FINDINGS if result.findings or result.errors else EXIT_CLEAN
 
 
-def _emit(result: LintResult, output_format: str, quiet: bool, output_file: Optional[str]) -> None:
+def _emit(result: LintResult, output_format: str, quiet: bool, output_file: Optional[str],
+          statistics: bool = False) -> None:
     from lintloop.report import reporters, text
 
     for warning in result.warnings:
         click.echo(f"lintloop: warning: {warning}", err=True)
 
     def write(out: TextIO) -> None:
-        if output_format == "text":
+        if statistics:
+            from lintloop.statistics import render as render_statistics
+
+            render_statistics(result, out, as_json=output_format == "json")
+        elif output_format == "text":
             text.render(result, out, quiet=quiet)
         else:
             reporters()[output_format](result, out)

@@ -194,8 +194,8 @@ class Summary:
     constants: Tuple[Tuple[str, str], ...]
     directives: Tuple[Directive, ...] = ()
     skip_file: bool = False
-    #: notebooks: first line of each code cell in the concatenated source
-    cells: Tuple[int, ...] = ()
+    #: notebooks: (first line in the concatenated source, cell number) of each code cell
+    cells: Tuple[Tuple[int, int], ...] = ()
     #: True when the byte prefilter found nothing worth parsing
     trivial: bool = False
 
@@ -211,7 +211,7 @@ class Summary:
 
 
 def empty_summary(trivial: bool = True, directives: Tuple[Directive, ...] = (),
-                  skip_file: bool = False, cells: Tuple[int, ...] = ()) -> Summary:
+                  skip_file: bool = False, cells: Tuple[Tuple[int, int], ...] = ()) -> Summary:
     return Summary(SUMMARY_VERSION, (), (), (), (), (), directives, skip_file, cells, trivial)
 
 

@@ -176,7 +176,11 @@ LIBRARY_ROOTS = frozenset({
     "numpy", "torch", "pandas", "sklearn", "datasets", "transformers", "trl", "tensorflow",
     "keras", "jax", "flax", "scipy", "diffusers", "vllm", "openai", "anthropic", "peft",
     "accelerate", "lightning", "pytorch_lightning", "json", "os", "re", "random", "itertools",
-    "functools", "collections", "math", "pathlib", "logging", "typing", "copy", "pickle",
+    "functools", "collections", "math", "pathlib", "logging", "typing", "copy", "pickle", "tempfile",
+    "shutil", "glob", "sys", "time", "datetime", "csv", "gzip", "zipfile", "io", "string", "textwrap",
+    "dataclasses", "argparse", "statistics", "heapq", "bisect", "uuid", "hashlib", "base64", "struct",
+    "operator", "contextlib", "warnings", "abc", "enum", "inspect", "threading", "multiprocessing",
+    "concurrent", "queue", "fnmatch", "unicodedata", "difflib", "pprint", "traceback", "platform",
     "joblib", "tqdm", "wandb", "evaluate", "nltk", "spacy", "sentence_transformers", "setfit",
     "optax", "equinox", "xgboost", "lightgbm", "statsmodels",
 })

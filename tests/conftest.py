@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -14,20 +15,35 @@ FIXTURES = ROOT / "fixtures"
 EXPECT = re.compile(r"#\s*expect:\s*((?:LL\d{3}[,\s]*)+)")
 
 
-def expected_findings(path: Path) -> Set[Tuple[str, int, str]]:
-    """(relative path, line, code) for every `# expect: LLxxx` comment under path."""
+def expected_findings(path: Path) -> Set[Tuple[str, object, int, str]]:
+    """(relative path, cell, line, code) for every `# expect: LLxxx` comment under path.
+
+    ``cell`` is None for Python files; in notebooks lines count within each cell and
+    cells are numbered from 1 among all cells (markdown included)."""
     files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.suffix in (".py", ".ipynb"))
     out = set()
     for file in files:
-        text = file.read_text(encoding="utf-8", errors="replace")
-        if file.suffix == ".ipynb":
-            continue  # notebooks declare expectations in tests/test_notebooks.py
-        for number, line in enumerate(text.splitlines(), start=1):
+        relative = os.path.relpath(file, ROOT)
+        for cell, number, line in _lines(file):
             match = EXPECT.search(line)
             if match:
                 for code in re.findall(r"LL\d{3}", match.group(1)):
-                    out.add((os.path.relpath(file, ROOT), number, code))
+                    out.add((relative, cell, number, code))
     return out
+
+
+def _lines(file: Path):
+    if file.suffix != ".ipynb":
+        for number, line in enumerate(file.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
+            yield None, number, line
+        return
+    notebook = json.loads(file.read_text(encoding="utf-8"))
+    for cell_number, cell in enumerate(notebook["cells"], start=1):
+        if cell["cell_type"] != "code":
+            continue
+        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        for number, line in enumerate(source.splitlines(), start=1):
+            yield cell_number, number, line
 
 
 def fixture_cases() -> List[Path]:

@@ -15,7 +15,7 @@ ALL_LOOP_RULES = ("LL001", "LL003", "LL004")
 def found(path) -> set:
     result = lint_paths([os.path.relpath(path, ROOT)], Options(select=ALL_LOOP_RULES, isolated=True))
     assert not result.errors, result.errors
-    return {(f.path, f.span.line, f.code) for f in result.findings}
+    return {(f.path, f.cell, f.span.line, f.code) for f in result.findings}
 
 
 @pytest.mark.parametrize("case", fixture_cases(), ids=lambda p: p.name)

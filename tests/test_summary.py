@@ -108,4 +108,4 @@ def test_notebook_cells_and_magics():
         '{"cell_type": "code", "source": "!ls\\nx = np.zeros(3)"}'
         '], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
     summary = summarise(notebook.encode(), Vocabulary(), notebook=True)
-    assert summary.cells == (1, 3)
+    assert summary.cells == ((1, 2), (3, 3))  # (first line, cell number counted with markdown)

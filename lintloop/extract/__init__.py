@@ -53,7 +53,7 @@ def summarise(data: bytes, vocab: Vocabulary, notebook: bool = False) -> Summary
     return summarise_text(source.text, vocab, source.cells)
 
 
-def summarise_text(text: str, vocab: Vocabulary, cells: Tuple[int, ...] = ()) -> Summary:
+def summarise_text(text: str, vocab: Vocabulary, cells: Tuple[Tuple[int, int], ...] = ()) -> Summary:
     directives, skip = read_directives(text)
     if skip:
         return empty_summary(True, directives, True, cells)

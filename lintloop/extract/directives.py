@@ -15,14 +15,15 @@ from typing import List, Tuple
 
 from lintloop.summary import Directive
 
-_IGNORE = re.compile(r"#\s*lintloop\s*:\s*ignore(?:\[(?P<codes>[^\]]*)\])?", re.I)
+_IGNORE = re.compile(r"#\s*lintloop\s*:\s*ignore(?![\w-])(?:\s*\[(?P<codes>[^\]]*)\])?", re.I)
 _SKIP = re.compile(r"#\s*lintloop\s*:\s*skip-file\b", re.I)
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.I)
 
 
 def read_directives(text: str) -> Tuple[Tuple[Directive, ...], bool]:
     """All suppression directives of a source text, and whether it skips the file."""
-    if "lintloop" not in text and "noqa" not in text.lower():
+    lowered = text.lower()
+    if "lintloop" not in lowered and "noqa" not in lowered:
         return (), False
     directives: List[Directive] = []
     skip = False

@@ -28,6 +28,7 @@ from lintloop.vocabulary import IDENTITY_ATTRIBUTES, PIPELINE_COMPONENTS
 
 _EXITS = (ast.Continue, ast.Return, ast.Break, ast.Raise)
 _BUILTINS = frozenset(dir(builtins))
+_STRINGISH = (ast.Constant, ast.JoinedStr, ast.BinOp, ast.Call)
 _TABLE_NAME = re.compile(r"^(itos|stoi|vocab|vocabulary|alphabet|chars|charset|id2\w+|idx2\w+|index2\w+|"
                          r"\w+_vocab|\w*_?to_(char|token|word|label|idx|id|ix|index)s?|i2\w+|\w+2(idx|id|ix)|"
                          r"decoder|encoder_map|lookup|table|mapping)$")
@@ -150,12 +151,15 @@ class Interpreter:
 
     def bind_name(self, name: str, value: Value, at: ast.AST, value_expr: Optional[ast.AST] = None) -> None:
         refs = flat(value)
-        if not refs and value_expr is not None:
+        if value_expr is not None and isinstance(value_expr, _STRINGISH) and self.template_of_refs(refs) is None:
+            # a path or name built from pieces: remember its template, keep its data
             template = self.template(value_expr)
             if template is not None:
-                lit = self.node("lit", value_expr, "lit", self.scope.snippet(value_expr))
+                lit = self.node("lit", value_expr, "lit" if not refs else "value", self.scope.snippet(value_expr))
                 self.b.nodes[lit].template = template
                 self.state.templates[self.key(lit)] = template
+                for ref in refs:
+                    self.b.edge(ref, lit, "flow", value_expr, self.scope.snippet(value_expr))
                 value = refs = frozenset({lit})
         guard = self.guard()
         if guard and refs:

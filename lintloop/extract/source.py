@@ -22,8 +22,9 @@ class SourceError(Exception):
 @dataclass(frozen=True)
 class Source:
     text: str
-    #: notebooks: the 1-based line where each code cell starts in ``text``
-    cells: Tuple[int, ...] = ()
+    #: notebooks: (first line in ``text``, cell number) of each code cell; cells are
+    #: numbered from 1 among all cells, markdown included, as ruff and editors count them
+    cells: Tuple[Tuple[int, int], ...] = ()
 
 
 def decode_python(data: bytes) -> str:
@@ -58,13 +59,13 @@ def read_notebook(data: bytes) -> Source:
     if not isinstance(cells, list):
         raise SourceError("not a valid notebook: no 'cells' list")
     lines: List[str] = []
-    starts: List[int] = []
-    for cell in cells:
+    starts: List[Tuple[int, int]] = []
+    for number, cell in enumerate(cells, start=1):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
         source = cell.get("source", "")
-        text = "".join(source) if isinstance(source, list) else str(source)
-        starts.append(len(lines) + 1)
+        text = "".join(str(s) for s in source) if isinstance(source, list) else str(source)
+        starts.append((len(lines) + 1, number))
         cell_lines = text.splitlines() or [""]
         cell_magic = cell_lines[0].lstrip().startswith("%%")
         for line in cell_lines:
@@ -77,12 +78,11 @@ def _is_magic(line: str) -> bool:
     return stripped.startswith(("%", "!", "?")) or (stripped.endswith("?") and not stripped.startswith("#"))
 
 
-def cell_position(cells: Tuple[int, ...], line: int) -> Tuple[int, int]:
-    """(cell number, line within cell), both 1-based, for a line of the module."""
-    cell = 0
-    for index, start in enumerate(cells):
-        if start <= line:
-            cell = index
-        else:
+def cell_position(cells: Tuple[Tuple[int, int], ...], line: int) -> Tuple[int, int]:
+    """(cell number, line within that cell), both 1-based, for a line of the module."""
+    start, number = cells[0]
+    for cell_start, cell_number in cells:
+        if cell_start > line:
             break
-    return cell + 1, line - cells[cell] + 1
+        start, number = cell_start, cell_number
+    return number, line - start + 1

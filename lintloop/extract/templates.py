@@ -37,7 +37,7 @@ def template_of(expr: ast.AST, resolve: NameResolver, dotted: Callable[[ast.AST]
                 parts.append(str(value.value))
             elif isinstance(value, ast.FormattedValue):
                 inner = template_of(value.value, resolve, dotted, source)
-                parts.append(inner if inner is not None and "{" not in inner else "{" + source(value.value) + "}")
+                parts.append(inner if inner is not None else "{" + source(value.value) + "}")
         return "".join(parts)
     if isinstance(expr, ast.Name):
         return resolve(expr.id)
@@ -52,7 +52,7 @@ def template_of(expr: ast.AST, resolve: NameResolver, dotted: Callable[[ast.AST]
             return re.sub(r"%[-#0 +]*\d*(?:\.\d+)?[sdifr]", "{" + source(expr.right) + "}", left)
         return None
     if isinstance(expr, ast.Call):
-        name = dotted(expr.func)
+        name = dotted(expr.func) or (expr.func.id if isinstance(expr.func, ast.Name) else None)
         args = [template_of(a, resolve, dotted, source) for a in expr.args]
         if name in _JOIN_FUNCTIONS and args:
             out = _part(args[0], expr.args[0], source)

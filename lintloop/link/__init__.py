@@ -176,8 +176,9 @@ class _Linker:
                 tuple(self.gid(fn, r) for r in node.consults),
                 tuple(f"{fn.key}::{loop}" for loop in node.loops), node.template)
         for edge in fn.fn.edges:
+            note = self._resolve_constants(fn.module, edge.note) if "{@" in edge.note else edge.note
             fn.raw.append(GEdge(self.gid(fn, edge.src), self.gid(fn, edge.dst), edge.kind, path, edge.line,
-                                edge.column, edge.end_line, edge.end_column, edge.text, edge.note,
+                                edge.column, edge.end_line, edge.end_column, edge.text, note,
                                 tuple(self.gid(fn, r) for r in edge.extra), function=fn.key,
                                 reads=tuple(self.gid(fn, r) for r in edge.reads)))
         for marker in fn.fn.markers:
@@ -388,11 +389,20 @@ class _Linker:
                     return {node}
                 return set()
 
-            def make_edge(src, dst, kind, via, extra, judges, _note=note, _result=result):
+            def make_edge(src, dst, kind, via, extra, judges, target_kind, _note=note, _result=result,
+                          _name=callee.fn.qualname):
                 if kind == "train":
                     extra = self.nodes[_result].loops  # the loops around this call site
+                if kind == "alias":
+                    return GEdge(src, dst, kind, path, site.line, site.column, site.end_line,
+                                 site.end_column, site.text, "", (), (), None, False, fn.key)
+                verb = {"train": "trained through", "generate": "generated through",
+                        "predict": "labelled through"}.get(kind, "through")
+                here = (path, site.line, site.column, _note.replace("through", verb, 1))
+                # the explanation reads in data order: into the call, or out of it
+                steps = via + (here,) if target_kind in ("ret", "retpos") else (here,) + via
                 return GEdge(src, dst, kind, path, site.line, site.column, site.end_line, site.end_column,
-                             site.text, _note, extra, via, judges, False, fn.key)
+                             site.text, "", extra, steps, judges, False, fn.key)
 
             for edge in instantiate(summary, resolve_iface, make_edge):
                 fg.add(edge)

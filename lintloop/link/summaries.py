@@ -361,7 +361,7 @@ def instantiate(summary: FunctionSummary, resolve_iface: Callable[[Iface], Set[s
         for src in sources:
             for dst in targets:
                 if src != dst:
-                    out.append(make_edge(src, dst, kind, edge.via, extra, judges))
+                    out.append(make_edge(src, dst, kind, edge.via, extra, judges, edge.dst[0]))
     return out
 
 

@@ -14,9 +14,10 @@ Reporter = Callable[[LintResult, TextIO], None]
 
 
 def reporters() -> Dict[str, Reporter]:
-    from lintloop.report import json_format, text
+    from lintloop.report import github, json_format, markdown, sarif, text
 
-    return {"text": text.render, "json": json_format.render}
+    return {"text": text.render, "json": json_format.render, "github": github.render,
+            "sarif": sarif.render, "markdown": markdown.render}
 
 
-FORMATS = ("text", "json")
+FORMATS = ("text", "json", "github", "sarif", "markdown")

@@ -191,13 +191,9 @@ def _sources(graph: FlowGraph, call: TrainCall, parents) -> Sources:
 
 
 def _is_generated_file(graph: FlowGraph, node: str) -> bool:
-    """A read of a file the project itself wrote (then its content is what was written)."""
-    for edge in graph.inc.get(node, ()):
-        if edge.kind == "read":
-            upstream = graph.backward([edge.src])
-            if any(step is not None and step.kind == "write" for step, _ in upstream.values()):
-                return True
-    return False
+    """Data read from a file the project itself wrote: its content is what was written."""
+    upstream = graph.backward([node])
+    return any(step is not None and step.kind == "write" for step, _ in upstream.values())
 
 
 def model_label(graph: FlowGraph, call: TrainCall, producer: Optional[GEdge] = None) -> str:

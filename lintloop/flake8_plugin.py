@@ -1,0 +1,93 @@
+"""The flake8 plugin (code prefix ``LL``): lintloop's findings in every editor that runs flake8.
+
+flake8 checks one file at a time, in parallel processes, but a loop can start in
+one module and close in another.  So the plugin does not analyse the file it is
+given: it lints the file's whole project (``lintloop.lint_paths`` on the project
+root, with the project's ``[tool.lintloop]`` configuration and the summary
+cache), once per process, and reports the findings that close in this file.
+Editors thus see exactly what ``lintloop`` reports for the file.
+
+flake8 requires an AST plugin to accept ``tree`` even though lintloop parses
+files itself.  flake8 adds 1 to the column a plugin yields, so the plugin yields
+lintloop's 1-based column minus 1.  ``# noqa: LL001`` is honoured by flake8 and by
+lintloop alike.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import time
+from typing import Dict, Iterator, List, Optional, Tuple
+
+from lintloop import __version__
+
+#: (line, column as flake8 expects it, "LL001 message", plugin type)
+Report = Tuple[int, int, str, type]
+
+
+class _ProjectRun:
+    """One analysis of a project: its findings by file, and when it started."""
+
+    def __init__(self, root: str) -> None:
+        from lintloop.api import lint_paths
+        from lintloop.types import Options
+
+        self.started = time.time()
+        result = lint_paths([root], Options())
+        self.by_file: Dict[str, List[Tuple[int, int, str]]] = {}
+        for finding in result.findings:
+            line = finding.source_line or finding.span.line
+            self._add(finding.path, line, finding.span.column, f"{finding.code} {finding.message}")
+        for error in result.errors:
+            if error.code != "LL900":  # flake8 reports syntax errors itself (E999)
+                self._add(error.path, error.line or 1, error.column or 1, f"{error.code} {error.message}")
+
+    def _add(self, path: str, line: int, column: int, text: str) -> None:
+        self.by_file.setdefault(_key(path), []).append((line, column, text))
+
+
+#: project root -> its analysis, for the life of this (flake8 worker) process
+_RUNS: Dict[str, _ProjectRun] = {}
+_ROOTS: Dict[str, str] = {}
+
+
+def _key(path: str) -> str:
+    return os.path.normcase(os.path.realpath(path))
+
+
+def project_root(filename: str) -> str:
+    """The root lintloop would use for this file (pyproject.toml, else .git, else its directory)."""
+    from lintloop.config import load_config
+
+    directory = os.path.dirname(os.path.abspath(filename))
+    if directory not in _ROOTS:
+        _ROOTS[directory] = os.path.abspath(load_config([filename]).root)
+    return _ROOTS[directory]
+
+
+def findings_for(filename: str) -> List[Tuple[int, int, str]]:
+    """(line, 1-based column, "CODE message") of every finding lintloop reports in ``filename``."""
+    if not os.path.isfile(filename):
+        return []  # stdin or a buffer never saved: lintloop reads the project from disk
+    root = project_root(filename)
+    run = _RUNS.get(root)
+    if run is None or os.path.getmtime(filename) > run.started:
+        # first file of this project in this process, or the file changed since (a long-lived editor)
+        run = _RUNS[root] = _ProjectRun(root)
+    return sorted(run.by_file.get(_key(filename), []))
+
+
+class Plugin:
+    """flake8 entry point ``LL = lintloop.flake8_plugin:Plugin`` (group ``flake8.extension``)."""
+
+    name = "lintloop"
+    version = __version__
+
+    def __init__(self, tree: ast.AST, filename: Optional[str] = None) -> None:
+        self.tree = tree  # unused: lintloop reads the project itself
+        self.filename = filename or ""
+
+    def run(self) -> Iterator[Report]:
+        for line, column, text in findings_for(self.filename):
+            yield line, column - 1, text, type(self)
