@@ -35,5 +35,8 @@ def test_quick_start_has_the_two_command_lines_and_ci_runs_the_second():
 
 def test_every_fixture_is_in_the_fixture_table():
     table = (ROOT / "fixtures" / "README.md").read_text(encoding="utf-8")
-    for path in sorted((ROOT / "fixtures").glob("*.py")):
-        assert f"`{path.name}`" in table, path.name
+    for path in sorted((ROOT / "fixtures").iterdir()):
+        if path.suffix in (".py", ".ipynb"):
+            assert f"`{path.name}`" in table, path.name
+        elif path.is_dir() and not path.name.startswith((".", "_")):
+            assert f"`{path.name}/`" in table, path.name

@@ -22,7 +22,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 import networkx as nx
 
-from lintloop.extract.templates import normalise, templates_match
+from lintloop.extract.templates import has_literal, normalise, templates_match
 from lintloop.link.edges import TRANSPARENT, GEdge, NodeInfo, StepTuple
 from lintloop.link.filters import judge
 from lintloop.link.modules import ModuleFile, ModuleIndex, module_names
@@ -109,7 +109,7 @@ class _Linker:
             return f"{module}::G:{rest}"
         if kind == "A":
             template = self._resolve_constants(fn.module, rest)
-            if any(name in fn.fn.params for name in _HOLE_NAME.findall(template)):
+            if _parametric(template, fn.fn.params):
                 node = f"{fn.key}::A:{template}"
                 fn.partifacts[node] = template
                 self._global_node(node, fn.module.path, template, "artifact")
@@ -595,6 +595,17 @@ class _Linker:
                 if node not in self.nodes:
                     self._global_node(node, edge.path, node.split("::")[-1], "global")
         self.edges.extend(extra)
+
+
+def _parametric(template: str, params: Sequence[str]) -> bool:
+    """A path that only its caller knows: ``{path}`` or ``{out_dir}/{name}.json`` built from parameters.
+
+    ``out/gen_{round_index}.jsonl`` is not: its literal part names the file family already.
+    """
+    holes = _HOLE_NAME.findall(template)
+    if not any(name in params for name in holes):
+        return False
+    return not has_literal(template)
 
 
 def _ancestors(fg: FunctionGraph, refs: Iterable[str]) -> Set[str]:
