@@ -12,14 +12,12 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from lintloop.config import enabled_codes, load_config
 from lintloop.discover import discover
-from lintloop.graph import FlowGraph
-from lintloop.link import link
-from lintloop.rules import GRAPH_RULES
 from lintloop.summary import Summary
-from lintloop import suppress
 from lintloop.types import Config, FileError, Finding, LintResult, Options, Stats
 from lintloop.vocabulary import Vocabulary
-from lintloop.worker import process
+
+# The link, graph and rule modules (and networkx) are imported where they are used:
+# a warm run with nothing changed never needs them.
 
 
 def vocabulary_for(config: Config) -> Vocabulary:
@@ -35,31 +33,81 @@ def lint_paths(paths: Sequence[str], options: Optional[Options] = None) -> LintR
     codes = enabled_codes(config, options.select, options.extend_select, options.ignore)
     vocab = vocabulary_for(config)
     files, errors = discover(list(paths) or ["."], config.exclude, config.root)
-    summaries, file_errors, stats = summarise_files(files, vocab, config, options)
-    errors.extend(file_errors)
-    result = lint_summaries(summaries, config.root, codes, errors, options.verbose)
+    result, parsed, cached, warnings = summarise_and_check(files, errors, vocab, config, options, codes)
     elapsed = time.perf_counter() - started
-    return LintResult(result.findings, result.errors,
-                      Stats(len(files), stats[0], stats[1], round(elapsed, 3)), result.notes, result.warnings)
+    return LintResult(result.findings, result.errors, Stats(len(files), parsed, cached, round(elapsed, 3)),
+                      result.notes, tuple(warnings) + tuple(result.warnings))
+
+
+def summarise_and_check(files: Sequence[str], errors: List[FileError], vocab: Vocabulary, config: Config,
+                        options: Options, codes: Sequence[str]) -> Tuple[LintResult, int, int, List[str]]:
+    """The per-file phase through the cache and the pool, then the global pass.
+
+    When every file's content and the options are those of a cached run, its
+    findings are reused (they are a pure function of exactly those inputs).
+    Returns (result, files parsed now, files from the cache, cache warnings).
+    """
+    from lintloop import cache as caching
+    from lintloop.parallel import FilePhase
+    from lintloop.progress import Progress
+
+    store, warnings = open_cache(config, options, vocab)
+    phase = FilePhase(files, vocab, config.root, store, options.jobs, Progress() if options.progress else None)
+    phase.check()
+    key = phase.run_key(codes, options.verbose, errors)
+    result: Optional[LintResult] = None
+    if store is not None:
+        stored = store.load_result(key)
+        if stored is not None:
+            try:
+                findings, kept, notes = caching.decode_result(stored)
+                result = LintResult(findings, kept, Stats(len(files)), notes)
+            except (KeyError, TypeError, ValueError) as exc:
+                warnings.append(f"cached result for this run is damaged ({type(exc).__name__}); recomputing it")
+    if result is None:
+        summaries, file_errors = phase.summaries()
+        result = lint_summaries(summaries, config.root, codes, list(errors) + file_errors, options.verbose)
+        if store is not None and not any(e.code == "LL999" for e in result.errors):
+            try:
+                store.store_result(key, caching.encode_result(result.findings, result.errors, result.notes))
+            except OSError:
+                pass
+    if store is not None:
+        store.save(config.root)
+        warnings.extend(w for w in store.warnings if w not in warnings)
+    return result, phase.parsed, phase.cached, warnings
+
+
+def open_cache(config: Config, options: Options, vocab: Vocabulary):
+    """(the cache or None, warnings): None with ``--no-cache`` or an unwritable directory."""
+    if not options.use_cache:
+        return None, []
+    from lintloop import __version__
+    from lintloop.cache import Cache, cache_key, resolve_dir
+
+    directory = resolve_dir(config.root, options.cache_dir, config.cache_dir)
+    return Cache.open(directory, cache_key(vocab.fingerprint()), __version__)
 
 
 def summarise_files(files: Sequence[str], vocab: Vocabulary, config: Config, options: Options
                     ) -> Tuple[Dict[str, Summary], List[FileError], Tuple[int, int]]:
-    """Summaries of every file (parsed now), and the files that failed."""
-    summaries: Dict[str, Summary] = {}
-    errors: List[FileError] = []
-    for path in files:
-        _, outcome, _ = process(path, vocab)
-        if isinstance(outcome, FileError):
-            errors.append(outcome)
-        else:
-            summaries[path] = outcome
-    return summaries, errors, (len(files), 0)
+    """Summaries of every file (no cache), the files that failed, and (parsed, cached)."""
+    from lintloop.parallel import FilePhase
+
+    phase = FilePhase(files, vocab, config.root, None, options.jobs)
+    phase.check()
+    summaries, errors = phase.summaries()
+    return summaries, errors, (phase.parsed, phase.cached)
 
 
 def lint_summaries(summaries: Dict[str, Summary], root: str, codes: Iterable[str],
                    errors: Sequence[FileError] = (), verbose: bool = False) -> LintResult:
     """Link Summaries into one flow graph, run the enabled rules, apply suppressions."""
+    from lintloop import suppress
+    from lintloop.graph import FlowGraph
+    from lintloop.link import link
+    from lintloop.rules import GRAPH_RULES
+
     enabled = set(codes)
     graph = FlowGraph(link(sorted(summaries.items()), root))
     findings: List[Finding] = []

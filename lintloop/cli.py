@@ -77,10 +77,16 @@ def main() -> None:
 @click.option("--write-baseline", type=click.Path(dir_okay=False),
               help="Record every current finding in this baseline file, then report as with --baseline.")
 @click.option("--statistics", is_flag=True, help="Print how many findings each code has, instead of them.")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the summary cache.")
+@click.option("--cache-dir", type=click.Path(file_okay=False),
+              help="Keep the cache here (default: $LINTLOOP_CACHE_DIR, else .lintloop_cache at the project root).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1),
+              help="Processes for parsing changed files (default: one per CPU; 1: no worker processes).")
 def check(paths: Sequence[str], output_format: str, select: Optional[str], extend_select: Optional[str],
           ignore: Optional[str], exit_zero: bool, quiet: bool, verbose: bool, config_file: Optional[str],
           isolated: bool, output_file: Optional[str], baseline_file: Optional[str] = None,
-          write_baseline: Optional[str] = None, statistics: bool = False) -> None:
+          write_baseline: Optional[str] = None, statistics: bool = False, no_cache: bool = False,
+          cache_dir: Optional[str] = None, jobs: Optional[int] = None) -> None:
     """Check PATHS (files or directories; default: the current directory)."""
     from lintloop.api import lint_paths
 
@@ -88,7 +94,8 @@ def check(paths: Sequence[str], output_format: str, select: Optional[str], exten
         _fail(f"--statistics prints text or json, not {output_format}")
 
     options = Options(select=_codes(select), extend_select=_codes(extend_select) or (),
-                      ignore=_codes(ignore) or (), config_file=config_file, verbose=verbose, isolated=isolated)
+                      ignore=_codes(ignore) or (), config_file=config_file, verbose=verbose, isolated=isolated,
+                      use_cache=not no_cache, cache_dir=cache_dir, jobs=jobs, progress=_stderr_is_terminal())
     try:
         result = lint_paths(list(paths) or ["."], options)
     except ConfigError as exc:
@@ -123,6 +130,14 @@ def _apply_baseline(result: LintResult, baseline_file: Optional[str], write_base
         note = f"{hidden} finding{'' if hidden == 1 else 's'} in the baseline not shown"
         filtered = replace(filtered, notes=filtered.notes + (note,))
     return filtered
+
+
+def _stderr_is_terminal() -> bool:
+    """Progress goes to stderr, and only to a terminal (never into a pipe or a log)."""
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def exit_status(result: LintResult, exit_zero: bool = False) -> int:

@@ -10,7 +10,10 @@ Editors thus see exactly what ``lintloop`` reports for the file.
 flake8 requires an AST plugin to accept ``tree`` even though lintloop parses
 files itself.  flake8 adds 1 to the column a plugin yields, so the plugin yields
 lintloop's 1-based column minus 1.  ``# noqa: LL001`` is honoured by flake8 and by
-lintloop alike.
+lintloop alike.  lintloop reads the project from disk, so when flake8 is given
+text that differs from the file on disk (an editor's unsaved buffer on stdin),
+the plugin reports nothing for it until the file is saved, rather than findings
+on lines that have moved.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from __future__ import annotations
 import ast
 import os
 import time
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 from lintloop import __version__
 
@@ -84,10 +87,30 @@ class Plugin:
     name = "lintloop"
     version = __version__
 
-    def __init__(self, tree: ast.AST, filename: Optional[str] = None) -> None:
+    def __init__(self, tree: ast.AST, filename: Optional[str] = None,
+                 lines: Optional[Sequence[str]] = None) -> None:
         self.tree = tree  # unused: lintloop reads the project itself
         self.filename = filename or ""
+        self.lines = lines
 
     def run(self) -> Iterator[Report]:
+        if self.lines is not None and not same_as_disk(self.filename, self.lines):
+            return  # an unsaved editor buffer: findings on disk would point at the wrong lines
         for line, column, text in findings_for(self.filename):
             yield line, column - 1, text, type(self)
+
+
+def same_as_disk(filename: str, lines: Sequence[str]) -> bool:
+    """Is the text flake8 checks (perhaps from stdin) the file's text on disk?"""
+    from lintloop.extract import SourceError, read_source
+
+    try:
+        with open(filename, "rb") as handle:
+            disk = read_source(handle.read()).text
+    except (OSError, SourceError):
+        return False
+    return _normal("".join(lines)) == _normal(disk)
+
+
+def _normal(text: str) -> str:
+    return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")

@@ -18,12 +18,12 @@ def _matches(directive: Directive, code: str) -> bool:
     return not directive.codes or any(code.startswith(c) for c in directive.codes)
 
 
-def _applies(directive: Directive, line: int, cells: Tuple[int, ...]) -> bool:
+def _applies(directive: Directive, line: int, cells: Tuple[Tuple[int, int], ...]) -> bool:
     """Does the directive cover ``line``?  A comment alone on the last line of a
     notebook cell does not reach into the next cell (cells are concatenated)."""
     if directive.applies_to != line:
         return False
-    return directive.applies_to == directive.line or line not in cells
+    return directive.applies_to == directive.line or all(start != line for start, _ in cells)
 
 
 def apply(findings: List[Finding], summaries: Dict[str, Summary], report_unused: bool,

@@ -113,9 +113,14 @@ class Options:
     extend_select: Tuple[str, ...] = ()
     ignore: Tuple[str, ...] = ()
     config_file: Optional[str] = None
+    #: read and write the summary cache (``--no-cache`` turns it off)
     use_cache: bool = True
+    #: where the cache lives (default: ``$LINTLOOP_CACHE_DIR``, ``cache-dir``, ``.lintloop_cache``)
     cache_dir: Optional[str] = None
+    #: worker processes for files that must be parsed (None: one per CPU; 1: no pool)
     jobs: Optional[int] = None
+    #: show ``files done / total`` on stderr while parsing (only if stderr is a terminal)
+    progress: bool = False
     verbose: bool = False
     #: ignore pyproject.toml entirely
     isolated: bool = False

@@ -5,6 +5,8 @@ It runs in worker processes, so it takes and returns picklable values only.
 
 from __future__ import annotations
 
+import sys
+import threading
 import traceback
 from typing import Optional, Tuple, Union
 
@@ -29,17 +31,54 @@ def summarise_bytes(path: str, data: bytes, vocab: Vocabulary) -> Union[Summary,
     from lintloop.extract import ParseError, SourceError, summarise
 
     try:
-        return summarise(data, vocab, notebook=is_notebook(path))
+        return _deep(summarise, data, vocab, notebook=is_notebook(path))
     except ParseError as exc:
         return FileError(path, "LL900", f"syntax error: {exc.message}", exc.line, exc.column)
     except SourceError as exc:
         return FileError(path, "LL901", str(exc))
     except RecursionError:
-        return FileError(path, "LL900", "syntax error: code nested too deeply to analyse")
+        return FileError(path, "LL900", "code nested too deeply to analyse")
     except Exception as exc:  # noqa: BLE001 - a bug must not stop the run
         where = traceback.extract_tb(exc.__traceback__)[-1]
         return FileError(path, "LL999", f"internal error: {type(exc).__name__}: {exc} "
                                         f"(at {where.filename.rsplit('/', 1)[-1]}:{where.lineno})")
+
+
+#: Recursion allowed while summarising one file: Python's parser accepts expressions
+#: nested deeper than the default limit lets a recursive visitor follow, so code that
+#: Python compiles (a 1 000-term concatenation) must not hit RecursionError here.
+DEEP_RECURSION_LIMIT = 30_000
+DEEP_STACK_SIZE = 512 * 1024 * 1024
+
+
+def _deep(function, *args, **kwargs):
+    """Run ``function`` in a thread with a large stack and a high recursion limit."""
+    outcome: list = []
+
+    def target() -> None:
+        previous_limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(previous_limit, DEEP_RECURSION_LIMIT))
+        try:
+            outcome.append((True, function(*args, **kwargs)))
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            outcome.append((False, exc))
+        finally:
+            sys.setrecursionlimit(previous_limit)
+
+    try:
+        previous_size = threading.stack_size(DEEP_STACK_SIZE)
+    except (ValueError, RuntimeError):  # the platform refuses: run inline
+        return function(*args, **kwargs)
+    try:
+        thread = threading.Thread(target=target, name="lintloop-summarise", daemon=True)
+        thread.start()
+    finally:
+        threading.stack_size(previous_size)
+    thread.join()
+    ok, value = outcome[0]
+    if ok:
+        return value
+    raise value
 
 
 def process(path: str, vocab: Vocabulary) -> Tuple[str, Union[Summary, FileError], Optional[bytes]]:

@@ -3,8 +3,8 @@
 Each (format, fixture) pair has its expected output in
 ``tests/snapshots/<format>/<fixture>.<ext>``; a reviewer reads the diff when it
 changes.  ``LINTLOOP_UPDATE_SNAPSHOTS=1 python -m pytest tests/test_snapshots.py``
-rewrites them.  Timings and the version are normalised, and no snapshot may hold
-an absolute path.
+rewrites them.  Timings, cache counts and the version are normalised, and no
+snapshot may hold an absolute path.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import List
 
 import pytest
-from click.testing import CliRunner
 
 from lintloop import __version__
 from lintloop.cli import main
 from tests.conftest import ROOT
+from tests.test_report_formats import cli_runner
 
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
 UPDATE = os.environ.get("LINTLOOP_UPDATE_SNAPSHOTS") == "1"
@@ -40,13 +40,15 @@ CASES = [
 
 
 def normalise(output: str) -> str:
+    """Timings, and how many files the cache served, vary from run to run: zero them."""
     output = re.sub(r'"seconds": [0-9.e-]+', '"seconds": 0.0', output)
+    output = re.sub(r'"(parsed|cached)": [0-9]+', r'"\1": 0', output)
     return output.replace(f'"version": "{__version__}"', '"version": "<version>"').replace(
         f'"semanticVersion": "{__version__}"', '"semanticVersion": "<version>"')
 
 
 def run(args: List[str]):
-    return CliRunner().invoke(main, ["check", "--isolated"] + args, catch_exceptions=False)
+    return cli_runner().invoke(main, ["check", "--isolated"] + args, catch_exceptions=False)
 
 
 def check_snapshot(name: str, output: str) -> None:

@@ -6,10 +6,10 @@ import json
 from typing import List, Optional, Sequence, Tuple
 
 import pytest
-from click.testing import CliRunner
 
 from lintloop import lint_source, lint_sources
 from lintloop.cli import main
+from tests.test_report_formats import cli_runner
 
 DEFAULT = ("LL001", "LL003", "LL900", "LL901", "LL999")
 WITH_UNUSED = DEFAULT + ("LL902",)
@@ -159,7 +159,7 @@ def test_used_suppression_is_not_ll902():
 
 def test_partly_used_suppression_names_the_unused_codes():
     assert messages(loop("  # lintloop: ignore[LL001, LL003]")) == [
-        "5:19: LL902 unused suppression: `# lintloop: ignore` for LL003 matches no finding"]
+        "5:20: LL902 unused suppression: `# lintloop: ignore` for LL003 matches no finding"]
 
 
 def test_suppression_for_a_rule_not_checked_is_not_called_unused():
@@ -173,9 +173,9 @@ def test_suppression_for_a_rule_not_checked_is_not_called_unused():
 def test_ll902_through_the_command_line(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "train.py").write_text("model.fit(real)  # noqa: LL001\n", encoding="utf-8")
-    quiet = CliRunner().invoke(main, ["--isolated", "train.py"])
+    quiet = cli_runner().invoke(main, ["--isolated", "train.py"])
     assert (quiet.exit_code, quiet.stdout) == (0, "No loops found (1 file checked).\n")
-    loud = CliRunner().invoke(main, ["--isolated", "--extend-select", "LL902", "train.py"])
+    loud = cli_runner().invoke(main, ["--isolated", "--extend-select", "LL902", "train.py"])
     assert loud.exit_code == 1
     assert loud.stdout == ("train.py:1:18: LL902 unused suppression: `# noqa` for LL001 matches no finding\n"
                            "Found 1 other finding in 1 file (1 file checked).\n")

@@ -117,7 +117,7 @@ def _function(scope: ModuleScope, state: ModuleState, node: ast.AST, qualname: s
     decorators = {_decorator_name(d) for d in node.decorator_list}  # type: ignore[attr-defined]
     self_name = params[0].arg if cls and params and "staticmethod" not in decorators else outer_self
     interpreter = Interpreter(scope, state, builder, closure=closure, self_name=self_name,
-                              body=node.body, cls=cls or outer_cls)  # type: ignore[attr-defined]
+                              facts=scope.function_facts.get(id(node)), cls=cls or outer_cls)
     for param in params:
         ref = builder.node_for("param", param, "param", param.arg, ())
         builder.nodes[ref].name = param.arg

@@ -458,6 +458,7 @@ def open_call(it, call: ast.Call, args: Args, path_refs: Optional[Refs] = None) 
         it.b.edge(f"A:{template}", node, "read", call, text, f"read back from `{template}`")
         it.b.nodes[node].kind = "load"
         it.b.nodes[node].info = True
+        it.b.nodes[node].template = template
     return frozenset({node})
 
 

@@ -20,7 +20,7 @@ import re
 from typing import Dict, List, Optional, Set, Tuple
 
 from lintloop.extract.builder import FunctionBuilder
-from lintloop.extract.scope import ModuleScope, assigned_names, declared, imports_of
+from lintloop.extract.scope import FunctionFacts, ModuleScope, imports_of
 from lintloop.extract.templates import template_of
 from lintloop.extract.values import EMPTY, NO_PREDICATE, Predicate, Refs, Seq, Tup, Value, flat, merge, union
 from lintloop.summary import Import, Ref
@@ -51,7 +51,7 @@ class ModuleState:
 class Interpreter:
     def __init__(self, scope: ModuleScope, state: ModuleState, builder: FunctionBuilder,
                  closure: Optional[Dict[str, Refs]] = None, self_name: str = "",
-                 body: Optional[List[ast.stmt]] = None, is_module: bool = False, cls: str = "") -> None:
+                 facts: Optional[FunctionFacts] = None, is_module: bool = False, cls: str = "") -> None:
         self.scope = scope
         self.state = state
         self.b = builder
@@ -61,8 +61,8 @@ class Interpreter:
         self.closure = closure or {}
         self.env: Dict[str, Value] = {}
         self.all_bindings: Dict[str, Set[Ref]] = {}
-        self.locals: Set[str] = assigned_names(body or []) if not is_module else set()
-        self.globals: Set[str] = declared(body or [], ast.Global) if not is_module else set()
+        self.locals: Set[str] = facts.locals if facts is not None and not is_module else set()
+        self.globals: Set[str] = facts.globals if facts is not None and not is_module else set()
         self.local_imports: Dict[str, Import] = {}
         self.local_defs: Dict[str, str] = {}
         self.nested: List[Tuple[ast.AST, str]] = []
@@ -71,6 +71,7 @@ class Interpreter:
         self.no_grad = 0
         self._last_test: Predicate = NO_PREDICATE
         self._recorders: List[Set[Ref]] = []
+        self._loop_cache: Dict[int, Tuple[Dict[str, Value], Dict[str, Value], int]] = {}
 
     # -- helpers -------------------------------------------------------------------
 
@@ -285,8 +286,14 @@ class Interpreter:
     def _loop(self, stmt: ast.AST, body: List[ast.stmt], orelse: List[ast.stmt], before_each) -> None:
         loop_id = self.b.new_node(("loop", stmt.lineno, stmt.col_offset), "loop", stmt.lineno,  # type: ignore[attr-defined]
                                   stmt.col_offset + 1, "loop", tuple(self.loops))  # type: ignore[attr-defined]
-        self.loops.append(loop_id)
         entry = dict(self.env)
+        cached = self._loop_cache.get(loop_id)
+        if cached is not None and cached[0] == entry and cached[2] == self.no_grad and not self.guards:
+            # walked before from this very environment (an enclosing loop's second pass):
+            # nodes and edges are keyed by position, so walking again would add nothing
+            self.env = dict(cached[1])
+            return
+        self.loops.append(loop_id)
         for _ in range(_MAX_LOOP_PASSES):
             start = dict(self.env)
             before_each()
@@ -297,6 +304,8 @@ class Interpreter:
         self.env = _merge_env(entry, self.env)
         self.loops.pop()
         self.block(orelse)
+        if not self.guards:
+            self._loop_cache[loop_id] = (entry, dict(self.env), self.no_grad)
 
     def stmt_For(self, stmt: ast.For) -> None:
         iterable = self.expr(stmt.iter)

@@ -35,6 +35,7 @@ class ModuleScope:
     functions: Dict[str, ast.AST] = field(default_factory=dict)
     classes: Dict[str, ClassFacts] = field(default_factory=dict)
     assigned: Set[str] = field(default_factory=set)
+    function_facts: Dict[int, "FunctionFacts"] = field(default_factory=dict)
     _lines: Optional[List[int]] = None
 
     # -- source snippets -----------------------------------------------------------
@@ -122,7 +123,6 @@ def collect(tree: ast.Module, text: str, vocab: Vocabulary) -> ModuleScope:
             for item in stmt.body:
                 if isinstance(item, FunctionNode):
                     facts.methods[item.name] = item
-                    facts.attributes |= _self_attributes(item)
                 elif isinstance(item, (ast.Assign, ast.AnnAssign)):
                     targets = item.targets if isinstance(item, ast.Assign) else [item.target]
                     facts.attributes |= {t.id for t in targets if isinstance(t, ast.Name)}
@@ -134,21 +134,8 @@ def collect(tree: ast.Module, text: str, vocab: Vocabulary) -> ModuleScope:
                     scope.assigned.add(name)
     for facts in scope.classes.values():
         _tag_class(scope, facts)
+    scope.function_facts = function_facts(tree, scope, text)
     return scope
-
-
-def _self_attributes(method: ast.AST) -> Set[str]:
-    """Names assigned as ``self.<name> = ...`` in a method (its first parameter is self)."""
-    args = method.args.posonlyargs + method.args.args if hasattr(method.args, "posonlyargs") else method.args.args  # type: ignore[attr-defined]
-    if not args:
-        return set()
-    self_name = args[0].arg
-    out: Set[str] = set()
-    for node in ast.walk(method):
-        if (isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store)
-                and isinstance(node.value, ast.Name) and node.value.id == self_name):
-            out.add(node.attr)
-    return out
 
 
 def _tag_class(scope: ModuleScope, facts: ClassFacts) -> None:
@@ -199,43 +186,82 @@ def _target_names(target: ast.AST):
         yield from _target_names(target.value)
 
 
-def assigned_names(body: List[ast.stmt]) -> Set[str]:
-    """Names bound anywhere in a function body (not in nested functions): its locals."""
-    names: Set[str] = set()
-    stack: List[ast.AST] = list(body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-            continue
-        if isinstance(node, ast.Lambda):
-            continue
-        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            names.add(node.id)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            for imp in imports_of(node):
-                names.add(imp.local)
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            names.add(node.name)
-        if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
-            # comprehension targets are not function locals, but walrus targets are
-            for sub in ast.walk(node):
-                if isinstance(sub, ast.NamedExpr) and isinstance(sub.target, ast.Name):
-                    names.add(sub.target.id)
-            continue
-        stack.extend(ast.iter_child_nodes(node))
-    return names
+@dataclass
+class FunctionFacts:
+    """Names a function body binds (its locals) and declares ``global``; one walk finds them all."""
+
+    locals: Set[str] = field(default_factory=set)
+    globals: Set[str] = field(default_factory=set)
 
 
-def declared(body: List[ast.stmt], kind: type) -> Set[str]:
-    """Names declared ``global`` (or ``nonlocal``) in a function body."""
-    out: Set[str] = set()
-    stack: List[ast.AST] = list(body)
+_TARGET_FIELDS = {
+    ast.Assign: ("targets",), ast.AugAssign: ("target",), ast.AnnAssign: ("target",),
+    ast.For: ("target",), ast.AsyncFor: ("target",),
+}
+_BODY_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def function_facts(tree: ast.Module, scope: "ModuleScope", text: str = "") -> Dict[int, FunctionFacts]:
+    """Locals and globals of every function (by ``id`` of its node), and the ``self.<name>``
+    attributes of every class, in one walk over statements and assignment targets only
+    (expressions are entered only when the source has a walrus, the one expression that binds)."""
+    facts: Dict[int, FunctionFacts] = {}
+    walrus = ":=" in text
+    # (statement, facts of the enclosing function or None, self name, class facts)
+    stack: List[Tuple[ast.AST, Optional[FunctionFacts], str, Optional[ClassFacts]]] = [
+        (stmt, None, "", None) for stmt in tree.body]
     while stack:
-        node = stack.pop()
-        if isinstance(node, kind):
-            out.update(node.names)  # type: ignore[attr-defined]
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+        node, current, self_name, owner = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if current is not None:
+                current.locals.add(node.name)
+            inner = facts.setdefault(id(node), FunctionFacts())
+            params = list(getattr(node.args, "posonlyargs", [])) + list(node.args.args)
+            method_self = params[0].arg if owner is not None and params and current is None else self_name
+            stack.extend((child, inner, method_self, owner) for child in node.body)
             continue
-        stack.extend(ast.iter_child_nodes(node))
-    return out
+        if isinstance(node, ast.ClassDef):
+            if current is not None:
+                current.locals.add(node.name)
+            class_facts = scope.classes.get(node.name) if current is None else None
+            stack.extend((child, current, "", class_facts) for child in node.body)
+            continue
+        targets: List[ast.AST] = []
+        for name in _TARGET_FIELDS.get(type(node), ()):
+            value = getattr(node, name)
+            targets.extend(value if isinstance(value, list) else [value])
+        if isinstance(node, (ast.With, ast.AsyncWith)):
+            targets.extend(item.optional_vars for item in node.items if item.optional_vars is not None)
+        for target in targets:
+            _bind_targets(target, current, self_name, owner)
+        if current is not None:
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                current.locals.update(imp.local for imp in imports_of(node))
+            elif isinstance(node, ast.ExceptHandler) and node.name:
+                current.locals.add(node.name)
+            elif isinstance(node, ast.Global):
+                current.globals.update(node.names)
+            if walrus and not isinstance(node, ast.ExceptHandler):
+                for sub in ast.walk(node):
+                    if isinstance(sub, ast.NamedExpr) and isinstance(sub.target, ast.Name):
+                        current.locals.add(sub.target.id)
+        for name in _BODY_FIELDS:
+            children = getattr(node, name, None)
+            if children:
+                stack.extend((child, current, self_name, owner) for child in children)
+    return facts
+
+
+def _bind_targets(target: ast.AST, current: Optional[FunctionFacts], self_name: str,
+                  owner: Optional[ClassFacts]) -> None:
+    if isinstance(target, ast.Name):
+        if current is not None:
+            current.locals.add(target.id)
+    elif isinstance(target, (ast.Tuple, ast.List)):
+        for element in target.elts:
+            _bind_targets(element, current, self_name, owner)
+    elif isinstance(target, ast.Starred):
+        _bind_targets(target.value, current, self_name, owner)
+    elif isinstance(target, ast.Attribute):
+        if owner is not None and self_name and isinstance(target.value, ast.Name) and target.value.id == self_name:
+            owner.attributes.add(target.attr)

@@ -186,82 +186,93 @@ class Interface:
 
 def compute_summary(fg: FunctionGraph, iface: Interface, nodes: Dict[str, NodeInfo],
                     markers: List[Tuple[str, Tuple[str, ...]]]) -> FunctionSummary:
+    """Relations between a function's interface points, on the function's own graph.
+
+    Searches run backward from the few points data can leave through (the return
+    value, mutated parameters, written fields and files), so the cost grows with the
+    function, not with the number of its parameters, fields and forward passes.
+    """
     summary = FunctionSummary()
     edges = summary.edges
-    inputs = [n for n, i in iface.by_id.items() if i[0] not in ("ret", "retpos")]
-    reaches: Dict[str, Dict[str, Tuple[Optional[GEdge], str]]] = {n: reach(fg, n) for n in inputs}
+    points = iface.by_id
+    outputs = [(node, point) for node, point in points.items()
+               if point[0] in ("ret", "retpos", "partifact") or (point[0] in ("param", "global") and node in fg.inc)]
+    inputs = [(node, point) for node, point in points.items()
+              if point[0] not in ("ret", "retpos") and (node in fg.out or node in fg.inc)]
+    back = {node: reach_back(fg, node) for node, _ in outputs}
+    components = _identity_components(fg)
+    param_reach: Dict[str, Set[str]] = {}
 
-    def targets_of(src_iface: Iface):
-        for node, target in iface.by_id.items():
-            if target == src_iface:
-                continue
-            if iface.is_global(src_iface) and iface.is_global(target):
-                continue
-            yield node, target
+    def reached_from(param: str) -> Set[str]:
+        if param not in param_reach:
+            param_reach[param] = set(reach(fg, param))
+        return param_reach[param]
 
-    # data flows between interface points
-    for src in inputs:
-        src_iface = iface.by_id[src]
-        parents = reaches[src]
-        for node, target in targets_of(src_iface):
-            if node in parents:
-                path = path_edges(parents, node)
-                judges, _ = judges_on(path)
-                edges.append(SummaryEdge(src_iface, target, "flow" if not judges else "filter", steps_of(path),
-                                         judges=_map_set(judges, iface) if judges else None))
-
-    # models and their outputs
-    def model_ifaces(model: str) -> List[Iface]:
-        found = [iface.by_id[n] for n in identity_component(fg, model) if n in iface.by_id]
+    def model_points(model: str) -> List[Iface]:
+        found = [points[n] for n in components.get(model, (model,)) if n in points]
         return found or [("global", model)]
 
-    outputs = list(iface.by_id.items())
+    def both_global(a: Iface, b: Iface) -> bool:
+        return iface.is_global(a) and iface.is_global(b)
+
+    # data flows between interface points
+    for out_node, out_point in outputs:
+        parents = back[out_node]
+        for in_node, in_point in inputs:
+            if in_node == out_node or in_point == out_point or both_global(in_point, out_point):
+                continue
+            if in_node in parents:
+                path = chain_to_target(parents, in_node)
+                judges, _ = judges_on(path)
+                edges.append(SummaryEdge(in_point, out_point, "flow" if not judges else "filter", steps_of(path),
+                                         judges=_map_set(judges, iface) if judges else None))
+
+    # models and what they produce, and what trains them
     for edge in fg.edges:
         if edge.kind in ("generate", "predict", "forward"):
-            parents = reach(fg, edge.dst)
-            for node, target in outputs:
-                if node not in parents:
+            extra: Tuple[Iface, ...] = ()
+            if edge.extra:
+                found = [points[p] for p in iface.params
+                         if any(x in reached_from(p) for x in edge.extra)]
+                found += [("global", x) for x in edge.extra if x in points and iface.is_global(points[x])]
+                extra = tuple(found)
+            for out_node, out_point in outputs:
+                parents = back[out_node]
+                if edge.dst not in parents:
                     continue
-                path = path_edges(parents, node)
-                via = steps_of([edge] + path)
-                extra = tuple(_sources_of(fg, x, iface) for x in edge.extra) if edge.extra else ()
-                for source in model_ifaces(edge.src):
-                    if source == target or (iface.is_global(source) and iface.is_global(target)):
-                        continue
-                    edges.append(SummaryEdge(source, target, edge.kind, via, tuple(i for s in extra for i in s)))
+                via = steps_of([edge] + chain_to_target(parents, edge.dst))
+                for source in model_points(edge.src):
+                    if source != out_point and not both_global(source, out_point):
+                        edges.append(SummaryEdge(source, out_point, edge.kind, via, extra))
         elif edge.kind == "train":
-            models = model_ifaces(edge.dst)
-            for src in inputs:
-                parents = reaches[src]
-                if edge.src not in parents:
+            models = model_points(edge.dst)
+            parents = reach_back(fg, edge.src)
+            for in_node, in_point in inputs:
+                if in_node not in parents:
                     continue
-                src_iface = iface.by_id[src]
-                path = path_edges(parents, edge.src)
-                via = steps_of(path + [edge])
+                via = steps_of(chain_to_target(parents, in_node) + [edge])
                 for model in models:
-                    if iface.is_global(src_iface) and iface.is_global(model):
-                        continue
-                    edges.append(SummaryEdge(src_iface, model, "train", via))
+                    if not both_global(in_point, model):
+                        edges.append(SummaryEdge(in_point, model, "train", via))
 
     # identity between interface points (wrappers, stores into fields, loaded checkpoints)
-    done: Set[str] = set()
-    for node, point in iface.by_id.items():
-        if node in done:
+    seen_roots: Set[int] = set()
+    for node in points:
+        members = components.get(node)
+        if members is None or id(members) in seen_roots:
             continue
-        component = identity_component(fg, node)
-        done |= component
-        members = [iface.by_id[n] for n in component if n in iface.by_id]
-        for a in members:
-            for b in members:
-                if a < b and not (iface.is_global(a) and iface.is_global(b)):
+        seen_roots.add(id(members))
+        found = sorted({points[n] for n in members if n in points}, key=repr)
+        for i, a in enumerate(found):
+            for b in found[i + 1:]:
+                if not both_global(a, b):
                     edges.append(SummaryEdge(a, b, "identity"))
 
     # backward passes on a parameter's value
     backward: Set[int] = set()
     for loss_refs in (refs for kind, refs in markers if kind == "backward"):
         for index, param in enumerate(iface.params):
-            parents = reaches.get(param)
-            if parents and any(ref in parents for ref in loss_refs):
+            if any(ref in reached_from(param) for ref in loss_refs):
                 backward.add(index)
     summary.backward_params = tuple(sorted(backward))
 
@@ -272,6 +283,63 @@ def compute_summary(fg: FunctionGraph, iface: Interface, nodes: Dict[str, NodeIn
     summary.return_info = info
     summary.return_consults = tuple(sorted({_map(c, iface) for c in consults}, key=repr))
     return summary
+
+
+def reach_back(fg: FunctionGraph, target: str) -> Dict[str, Tuple[Optional[GEdge], str]]:
+    """BFS against data edges: node -> (edge it takes, next node toward ``target``)."""
+    parents: Dict[str, Tuple[Optional[GEdge], str]] = {target: (None, "")}
+    queue = deque([target])
+    while queue:
+        node = queue.popleft()
+        for edge in fg.inc.get(node, ()):
+            if _passable(edge) and edge.src not in parents:
+                parents[edge.src] = (edge, node)
+                queue.append(edge.src)
+        for edge in fg.out.get(node, ()):
+            if edge.kind == "alias" and edge.dst not in parents:
+                parents[edge.dst] = (edge, node)
+                queue.append(edge.dst)
+    return parents
+
+
+def chain_to_target(parents: Dict[str, Tuple[Optional[GEdge], str]], start: str) -> List[GEdge]:
+    """The edges from ``start`` to the target of a :func:`reach_back` search, in data order."""
+    out: List[GEdge] = []
+    node = start
+    while True:
+        edge, following = parents.get(node, (None, ""))
+        if edge is None:
+            return out
+        out.append(edge)
+        node = following
+
+
+def _identity_components(fg: FunctionGraph) -> Dict[str, Tuple[str, ...]]:
+    """node -> all values that are the same model within this function (returns included)."""
+    parent: Dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.get(x, x) != x:
+            parent[x] = parent.get(parent[x], parent[x])
+            x = parent[x]
+        return x
+
+    for edge in fg.edges:
+        if edge.kind in _SUMMARY_IDENTITY:
+            parent.setdefault(edge.src, edge.src)
+            parent.setdefault(edge.dst, edge.dst)
+            a, b = find(edge.src), find(edge.dst)
+            if a != b:
+                parent[a] = b
+    groups: Dict[str, List[str]] = {}
+    for node in list(parent):
+        groups.setdefault(find(node), []).append(node)
+    out: Dict[str, Tuple[str, ...]] = {}
+    for members in groups.values():
+        frozen = tuple(members)
+        for member in members:
+            out[member] = frozen
+    return out
 
 
 def _return_source(fg: FunctionGraph, start: str, nodes: Dict[str, NodeInfo]) -> str:

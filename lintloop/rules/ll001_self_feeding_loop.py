@@ -137,14 +137,18 @@ def check(graph: FlowGraph) -> Iterator[Finding]:
             what = "its own generations"
         if producer and producer != label and loop.producer.kind != "predict":
             what = f"generations of `{producer}`, the same model,"
-        message = f"self-feeding loop: `{label}` is trained on {what} with no filter or external signal"
+        message = f"self-feeding loop: `{label}` is trained on {what}"
+        if loop.same_model_filters:
+            message += " with no external signal" + filter_note(graph, loop.same_model_filters)
+        else:
+            message += " with no filter or external signal"
         if loop.real_sources:
             real = graph.nodes[loop.real_sources[0]]
-            message += (f"; they are mixed with a fixed real set (`{real.text}`, line {real.line}), "
+            shown = real.template or real.label
+            message += (f"; they are mixed with a fixed real set (`{shown}`, line {real.line}), "
                         "which delays collapse but does not prevent it")
         else:
             message += " (purely synthetic: nothing else reaches the training data)"
-        message += filter_note(graph, loop.same_model_filters)
         identity = graph.identity_path(loop.producer.src, loop.train.model_node)
         flow = steps_for(graph, [loop.producer] + loop.path + [train], leading=identity)
         yield make_finding(graph, RULE, train, message, flow, f"{loop.producer.text}|{label}")

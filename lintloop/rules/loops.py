@@ -235,9 +235,13 @@ def _callee_text(text: str) -> str:
 def filter_note(graph: FlowGraph, filters: List[GEdge]) -> str:
     if not filters:
         return ""
-    texts = sorted({f.text for f in filters if f.text})
-    shown = ", ".join(f"`{t}`" for t in texts[:2]) or "a filter"
-    return f"; the filter {shown} only asks the same model, which adds no information"
+    texts = sorted({_shorten(f.text) for f in filters if f.text})
+    shown = ", ".join(f"`{t}`" for t in texts[:2]) or "on the way"
+    return f": the filter {shown} only asks the same model, which adds no information"
+
+
+def _shorten(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
 
 
 def judges(filters: List[GEdge]):

@@ -1,0 +1,487 @@
+"""The summary cache: per-file facts and Summaries kept between runs.
+
+Layout (ruff's, adapted)::
+
+    .lintloop_cache/                  CACHEDIR.TAG and a ``*`` .gitignore
+      <lintloop version>/<key>/       key: hash(SUMMARY_VERSION, vocabulary, Python version)
+        index.json                    path -> stat, content digest, prefilter scan
+        blobs/<ab>/<digest>.json      a Summary, by content digest, with a checksum
+        results/<run key>.json        the last findings for an exact set of file contents
+
+A file is unchanged when its (size, mtime) match the index, or, when they do
+not (``touch``, a fresh checkout), when its content digest does.  A Summary is a
+pure function of (bytes, vocabulary, lintloop version), so it is stored under its
+content digest.  Findings depend on every file, so they are only reused for the
+exact same set of (path, digest) pairs, codes and options: that is what makes a
+warm run with nothing changed cost a few stat calls.
+
+Every write goes to a temporary file renamed over the target (``os.replace``),
+so two processes at once (pre-commit runs hooks in parallel) never leave a torn
+file: the last index written wins, merged with what the other wrote.  A damaged
+or foreign file is ignored with a one-line warning and rebuilt; it can cost
+time, never findings.  Nothing here raises for a cache problem.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, fields
+from typing import Any, Dict, List, Optional, Tuple
+
+from lintloop.summary import SUMMARY_VERSION, Summary
+
+DEFAULT_DIR = ".lintloop_cache"
+ENV_VAR = "LINTLOOP_CACHE_DIR"
+INDEX_FORMAT = 1
+#: A file modified this close (ns) to when it was hashed may change again within the
+#: same mtime tick; its stat is not trusted and its digest is checked next time.
+RACY_NS = 2_000_000_000
+#: Entries and key directories unused for this long are pruned.
+STALE_SECONDS = 30 * 24 * 3600
+#: Unreferenced blobs younger than this may belong to a concurrent run: kept.
+GRACE_SECONDS = 600
+#: How many run results are kept (one per recent set of paths and options).
+KEEP_RESULTS = 16
+
+CACHEDIR_TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
+                "# This file is a cache directory tag created by lintloop.\n"
+                "# For information about cache directory tags see https://bford.info/cachedir/\n")
+
+
+def digest(data: bytes) -> str:
+    """Content digest of a file (BLAKE2b, 128 bits)."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def cache_key(fingerprint: str, extra: str = "") -> str:
+    """Everything a Summary depends on besides the file's bytes.
+
+    Besides the vocabulary and ``SUMMARY_VERSION`` this includes the Python version
+    (``ast`` differs between them) and the size and mtime of lintloop's own modules,
+    so a development checkout never reuses summaries or findings of older code.
+    """
+    payload = json.dumps([SUMMARY_VERSION, fingerprint, list(sys.version_info[:2]), _code_fingerprint(), extra])
+    return hashlib.blake2b(payload.encode(), digest_size=8).hexdigest()
+
+
+def _code_fingerprint() -> List[List[Any]]:
+    package = os.path.dirname(os.path.abspath(__file__))
+    out: List[List[Any]] = []
+    for directory, subdirectories, names in os.walk(package):
+        subdirectories[:] = sorted(d for d in subdirectories if d != "__pycache__")
+        for name in sorted(names):
+            if name.endswith(".py"):
+                try:
+                    stat = os.stat(os.path.join(directory, name))
+                except OSError:
+                    continue
+                out.append([os.path.relpath(os.path.join(directory, name), package), stat.st_size,
+                            stat.st_mtime_ns])
+    return out
+
+
+def resolve_dir(root: str, option: Optional[str], configured: Optional[str]) -> str:
+    """--cache-dir, else $LINTLOOP_CACHE_DIR, else ``cache-dir`` (relative to the root), else default."""
+    if option:
+        return os.path.abspath(option)
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return os.path.abspath(env)
+    if configured:
+        return os.path.abspath(os.path.join(root, os.path.expanduser(configured)))
+    return os.path.join(os.path.abspath(root), DEFAULT_DIR)
+
+
+@dataclass
+class Entry:
+    """What the index knows about one file."""
+
+    size: int
+    mtime_ns: int
+    digest: str
+    #: the stat can be trusted (the file was not modified just before it was hashed)
+    settled: bool
+    #: the prefilter's scan, kept as raw JSON until someone needs it
+    scan: Any
+
+    def row(self) -> list:
+        return [self.size, self.mtime_ns, self.digest, self.settled, self.scan]
+
+
+class Cache:
+    """One cache directory for one key; create it with :meth:`open`."""
+
+    def __init__(self, base: str, key: str, version: str) -> None:
+        self.base = base
+        self.directory = os.path.join(base, _safe(version), key)
+        self.index_path = os.path.join(self.directory, "index.json")
+        self.entries: Dict[str, Entry] = {}
+        self.touched: Dict[str, Optional[Entry]] = {}
+        self.warnings: List[str] = []
+        self._damaged_blobs = 0
+        self._loaded_mtime: Optional[int] = None
+
+    # -- opening ---------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, base: str, key: str, version: str) -> Tuple[Optional["Cache"], List[str]]:
+        """The cache, or None and a warning when the directory cannot be used."""
+        cache = cls(base, key, version)
+        try:
+            _prepare(base)
+            os.makedirs(cache.directory, exist_ok=True)
+            if not os.access(cache.directory, os.W_OK | os.X_OK):
+                raise PermissionError(13, "Permission denied")
+        except OSError as exc:
+            return None, [f"cache disabled: cannot write {base}: {exc.strerror or exc}"]
+        cache._load_index()
+        return cache, cache.warnings
+
+    def _load_index(self) -> None:
+        try:
+            with open(self.index_path, "rb") as handle:
+                stat = os.fstat(handle.fileno())
+                raw = handle.read()
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            self.warnings.append(f"cache index unreadable ({exc.strerror or exc}); rebuilding it")
+            return
+        self._loaded_mtime = stat.st_mtime_ns
+        try:
+            self.entries = _parse_index(raw)
+        except (ValueError, TypeError, KeyError, IndexError) as exc:
+            self.warnings.append(f"cache index {self.index_path} is damaged ({exc}); rebuilding it")
+            self.entries = {}
+            self._loaded_mtime = None
+
+    # -- per-file lookups --------------------------------------------------------------
+
+    def get(self, key: str) -> Optional[Entry]:
+        return self.entries.get(key)
+
+    def put(self, key: str, entry: Entry) -> None:
+        """Record a (new or refreshed) entry; written by :meth:`save`."""
+        old = self.entries.get(key)
+        if old is None or old.row() != entry.row():
+            self.entries[key] = entry
+            self.touched[key] = entry
+
+    def load_summary(self, content_digest: str) -> Optional[Summary]:
+        path = self._blob_path(content_digest)
+        try:
+            with open(path, "rb") as handle:
+                raw = handle.read()
+        except FileNotFoundError:
+            return None
+        except OSError:
+            self._damaged_blobs += 1
+            return None
+        try:
+            header, _, payload = raw.partition(b"\n")
+            tag, stored_digest, checksum = header.decode("ascii").split(" ")
+            if tag != "lintloop-summary" or stored_digest != content_digest or checksum != _checksum(payload):
+                raise ValueError("header does not match")
+            return decode_summary(payload)
+        except (ValueError, TypeError, KeyError, IndexError, UnicodeDecodeError):
+            self._damaged_blobs += 1
+            _remove(path)
+            return None
+
+    def store_summary(self, content_digest: str, payload: bytes) -> None:
+        """Write an encoded Summary (see :func:`encode_summary`) under its content digest."""
+        path = self._blob_path(content_digest)
+        header = f"lintloop-summary {content_digest} {_checksum(payload)}\n".encode("ascii")
+        _atomic_write(path, header + payload)
+
+    def _blob_path(self, content_digest: str) -> str:
+        return os.path.join(self.directory, "blobs", content_digest[:2], content_digest + ".json")
+
+    # -- whole-run results -------------------------------------------------------------
+
+    def load_result(self, run_key: str) -> Optional[dict]:
+        path = os.path.join(self.directory, "results", run_key + ".json")
+        try:
+            with open(path, "rb") as handle:
+                data = json.loads(handle.read())
+            if not isinstance(data, dict) or data.get("key") != run_key:
+                raise ValueError("foreign result")
+            return data
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, TypeError) as exc:
+            self.warnings.append(f"cached result {path} is damaged ({exc}); recomputing it")
+            _remove(path)
+            return None
+
+    def store_result(self, run_key: str, data: dict) -> None:
+        directory = os.path.join(self.directory, "results")
+        data = dict(data, key=run_key)
+        _atomic_write(os.path.join(directory, run_key + ".json"), json.dumps(data).encode("utf-8"))
+        _keep_newest(directory, KEEP_RESULTS)
+
+    # -- saving ------------------------------------------------------------------------
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.touched)
+
+    def save(self, root: str) -> None:
+        """Write the index when something changed: merged with a concurrent writer's, pruned."""
+        if self._damaged_blobs:
+            self.warnings.append(f"{self._damaged_blobs} damaged cache entr"
+                                 f"{'y was' if self._damaged_blobs == 1 else 'ies were'} ignored and rebuilt")
+            self._damaged_blobs = 0
+        if not self.touched:
+            return
+        entries = self._merged()
+        entries = {key: entry for key, entry in entries.items() if os.path.exists(os.path.join(root, key))}
+        body = json.dumps({"format": INDEX_FORMAT, "files": {k: e.row() for k, e in sorted(entries.items())}},
+                          separators=(",", ":"))
+        try:
+            _atomic_write(self.index_path, body.encode("utf-8"))
+        except OSError as exc:
+            self.warnings.append(f"cache not saved: {exc.strerror or exc}")
+            return
+        self.entries = entries
+        self.touched = {}
+        self._collect_garbage(entries)
+
+    def _merged(self) -> Dict[str, Entry]:
+        """Our entries over those another process wrote since we read the index."""
+        try:
+            current = os.stat(self.index_path).st_mtime_ns
+        except OSError:
+            return dict(self.entries)
+        if current == self._loaded_mtime:
+            return dict(self.entries)
+        try:
+            with open(self.index_path, "rb") as handle:
+                theirs = _parse_index(handle.read())
+        except (OSError, ValueError, TypeError, KeyError, IndexError):
+            return dict(self.entries)
+        theirs.update({k: v for k, v in self.entries.items()})
+        return theirs
+
+    def _collect_garbage(self, entries: Dict[str, Entry]) -> None:
+        """Drop blobs no entry refers to, other keys' directories and versions unused for long."""
+        live = {entry.digest for entry in entries.values()}
+        now = time.time()
+        blobs = os.path.join(self.directory, "blobs")
+        for shard in _listdir(blobs):
+            for name in _listdir(os.path.join(blobs, shard)):
+                path = os.path.join(blobs, shard, name)
+                if name[:-5] not in live and _age(path, now) > GRACE_SECONDS:
+                    _remove(path)
+        for version in _listdir(self.base):
+            version_dir = os.path.join(self.base, version)
+            if not os.path.isdir(version_dir):
+                continue
+            for key in _listdir(version_dir):
+                key_dir = os.path.join(version_dir, key)
+                if key_dir != self.directory and _age(os.path.join(key_dir, "index.json"), now) > STALE_SECONDS:
+                    shutil.rmtree(key_dir, ignore_errors=True)
+
+
+# -- Summary codec: JSON, positional, with field lists computed once ---------------------
+
+
+def _summary_schema() -> Dict[type, List[Tuple[str, Optional[type]]]]:
+    """For each Summary record type: its fields, and the record type of list-valued ones."""
+    import re
+
+    from lintloop import summary as module
+
+    schema: Dict[type, List[Tuple[str, Optional[type]]]] = {}
+    pattern = re.compile(r"Tuple\[(\w+), \.\.\.\]")
+    pending = [Summary]
+    while pending:
+        cls = pending.pop()
+        if cls in schema:
+            continue
+        entries: List[Tuple[str, Optional[type]]] = []
+        for item in fields(cls):
+            match = pattern.fullmatch(str(item.type))
+            nested = getattr(module, match.group(1), None) if match else None
+            if not (isinstance(nested, type) and hasattr(nested, "__dataclass_fields__")):
+                nested = None
+            entries.append((item.name, nested))
+            if nested is not None:
+                pending.append(nested)
+        schema[cls] = entries
+    return schema
+
+
+_SCHEMA: Optional[Dict[type, List[Tuple[str, Optional[type]]]]] = None
+
+
+def _schema() -> Dict[type, List[Tuple[str, Optional[type]]]]:
+    global _SCHEMA
+    if _SCHEMA is None:
+        _SCHEMA = _summary_schema()
+    return _SCHEMA
+
+
+def encode_summary(summary: Summary) -> bytes:
+    """A Summary as compact JSON (lists by field position)."""
+    return json.dumps(_encode(summary, _schema()), separators=(",", ":")).encode("utf-8")
+
+
+def decode_summary(payload: bytes) -> Summary:
+    """The inverse of :func:`encode_summary`; ValueError when the shape is not a Summary's."""
+    data = json.loads(payload)
+    if not isinstance(data, list) or not data or data[0] != SUMMARY_VERSION:
+        raise ValueError("not a summary of this version")
+    return _decode(Summary, data, _schema())
+
+
+def _encode(value: Any, schema: Dict[type, List[Tuple[str, Optional[type]]]]) -> Any:
+    spec = schema.get(type(value))
+    if spec is not None:
+        return [_encode(getattr(value, name), schema) for name, _ in spec]
+    if isinstance(value, tuple):
+        return [_encode(item, schema) for item in value]
+    return value
+
+
+def _decode(cls: type, row: Any, schema: Dict[type, List[Tuple[str, Optional[type]]]]) -> Any:
+    spec = schema[cls]
+    if not isinstance(row, list) or len(row) != len(spec):
+        raise ValueError(f"bad {cls.__name__} record")
+    values = []
+    for (_, nested), raw in zip(spec, row):
+        if nested is not None:
+            if not isinstance(raw, list):
+                raise ValueError(f"bad {cls.__name__} record")
+            values.append(tuple(_decode(nested, item, schema) for item in raw))
+        else:
+            values.append(_tuples(raw))
+    return cls(*values)
+
+
+def _tuples(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_tuples(v) for v in value)
+    if isinstance(value, dict):
+        raise ValueError("unexpected object in a summary")
+    return value
+
+
+def encode_records(records: Tuple[Any, ...]) -> list:
+    """Summary records (imports, directives) as JSON-ready lists."""
+    return [_encode(record, _schema()) for record in records]
+
+
+def decode_records(cls: type, rows: Any) -> tuple:
+    if not isinstance(rows, list):
+        raise ValueError(f"bad {cls.__name__} list")
+    return tuple(_decode(cls, row, _schema()) for row in rows)
+
+
+def encode_result(findings: Tuple[Any, ...], errors: Tuple[Any, ...], notes: Tuple[str, ...]) -> dict:
+    """The part of a LintResult that depends on the files (not stats or warnings)."""
+    from dataclasses import asdict
+
+    return {"findings": [asdict(f) for f in findings], "errors": [asdict(e) for e in errors],
+            "notes": list(notes)}
+
+
+def decode_result(data: dict) -> Tuple[tuple, tuple, tuple]:
+    """(findings, errors, notes); ValueError or TypeError when the shape is foreign."""
+    from lintloop.types import FileError, Finding, Span, Step
+
+    findings = []
+    for raw in data["findings"]:
+        raw = dict(raw)
+        raw["span"] = Span(**raw["span"])
+        raw["flow"] = tuple(Step(**step) for step in raw["flow"])
+        findings.append(Finding(**raw))
+    errors = tuple(FileError(**raw) for raw in data["errors"])
+    notes = tuple(str(n) for n in data["notes"])
+    return tuple(findings), errors, notes
+
+
+# -- file helpers --------------------------------------------------------------------------
+
+
+def _parse_index(raw: bytes) -> Dict[str, Entry]:
+    data = json.loads(raw)
+    if not isinstance(data, dict) or data.get("format") != INDEX_FORMAT or not isinstance(data.get("files"), dict):
+        raise ValueError("not a lintloop cache index of this format")
+    out: Dict[str, Entry] = {}
+    for key, row in data["files"].items():
+        size, mtime_ns, content_digest, settled, scan = row
+        if not (isinstance(size, int) and isinstance(mtime_ns, int) and isinstance(content_digest, str)):
+            raise ValueError(f"bad entry for {key}")
+        out[key] = Entry(size, mtime_ns, content_digest, bool(settled), scan)
+    return out
+
+
+def _prepare(base: str) -> None:
+    """Create the cache directory with its CACHEDIR.TAG and a ``*`` .gitignore."""
+    os.makedirs(base, exist_ok=True)
+    for name, content in (("CACHEDIR.TAG", CACHEDIR_TAG), (".gitignore", "# Created by lintloop.\n*\n")):
+        path = os.path.join(base, name)
+        if not os.path.exists(path):
+            _atomic_write(path, content.encode("utf-8"))
+
+
+def _atomic_write(path: str, data: bytes) -> None:
+    directory = os.path.dirname(path)
+    os.makedirs(directory, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=".tmp-", dir=directory)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        _remove(temporary)
+        raise
+
+
+def _checksum(payload: bytes) -> str:
+    return hashlib.blake2b(payload, digest_size=8).hexdigest()
+
+
+def _safe(version: str) -> str:
+    return "".join(c if c.isalnum() or c in ".-_+" else "_" for c in version)
+
+
+def _listdir(path: str) -> List[str]:
+    try:
+        return os.listdir(path)
+    except OSError:
+        return []
+
+
+def _age(path: str, now: float) -> float:
+    try:
+        return now - os.stat(path).st_mtime
+    except OSError:
+        return float("inf")
+
+
+def _remove(path: str) -> None:
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+
+
+def _keep_newest(directory: str, count: int) -> None:
+    paths = [os.path.join(directory, n) for n in _listdir(directory) if n.endswith(".json")]
+    if len(paths) <= count:
+        return
+    paths.sort(key=lambda p: _age(p, 0.0))
+    for path in paths[count:]:
+        _remove(path)
+
+
+__all__ = ["Cache", "Entry", "cache_key", "digest", "encode_summary", "decode_summary", "encode_records",
+           "decode_records", "encode_result", "decode_result", "resolve_dir", "DEFAULT_DIR", "ENV_VAR"]

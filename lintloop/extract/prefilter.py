@@ -1,0 +1,319 @@
+"""A byte-level prefilter: which files are worth interpreting at all.
+
+Parsing and interpreting a file costs about a hundred times more than scanning
+its bytes, and in a large ML monorepo most files (model definitions, utilities,
+configuration) never generate, train, judge or reach the outside world.  A loop
+needs at least one generation and one training; the files that hold them, the
+project modules they import (helpers), and the modules that import them
+(glue scripts) are interpreted in full.  Every other file gets a *stub*
+summary: its imports (so re-exports through it still resolve), its suppression
+comments, and nothing else, so calls into it are unknown calls, through which
+the linker lets data pass from the arguments to the result.
+
+The trade-off, measured and documented in ``benchmarks/README.md``: a helper
+module that is neither imported by nor importing a file with generation or
+training vocabulary, and that moves data in place (appends samples to a list
+passed in) or through a file on disk, is not followed; and a file that is only
+stubbed is not checked for syntax errors (LL900).  Everything here is a pure
+function of a file's bytes (:func:`scan`) or of all the files' scans
+(:func:`promote`), so results are the same with and without the cache.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+from dataclasses import dataclass, replace
+from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
+
+from lintloop.extract.directives import read_directives
+from lintloop.extract.source import SourceError, decode_python
+from lintloop.summary import Directive, Import, Summary, empty_summary
+
+#: Method calls that generate, predict, train or step an optimiser, an environment
+#: or a diffusion scheduler: ``x.generate(``, ``loss.backward(``, ``opt.step(``.
+_DOT_CALLS = re.compile(
+    rb"\.(?:generate|sample|chat|generate_content|generate_text|generate_images|sample_images|"
+    rb"text_generation|text_to_image|predict|predict_proba|predict_log_proba|predict_on_batch|"
+    rb"fit|partial_fit|train_on_batch|fit_generator|train|step|backward|manual_backward|gradient)"
+    rb"[ \t]*\("
+)
+#: Literal words that make a file relevant wherever they appear.  Plain substring
+#: tests: a ``re`` alternation without a literal prefix scans ten times slower.
+NEEDLES: Tuple[bytes, ...] = (
+    b"Trainer", b"pipeline(", b"Pipeline", b"LLM(", b"LLMEngine", b"completions.", b"messages.create",
+    b"responses.create", b"litellm", b"training_step", b"Fabric", b"jax.grad", b"value_and_grad",
+    b"filter_grad", b"linen.grad", b"fine_tuning.", b"fine_tunes.", b"FineTun", b"os.system", b"os.popen",
+)
+#: Imported names that generate, train or ask the outside world when called bare.
+RELEVANT_NAMES = frozenset({"grad", "value_and_grad", "pipeline", "LLM", "input", "completion", "acompletion"})
+#: ``input(`` as a builtin call (not ``get_input(``, ``self.input(`` or the prose ``input(s)``);
+#: the character before is checked by hand: a leading look-behind would make ``re`` try
+#: every position instead of jumping to the literal.
+_INPUT_CALL = re.compile(rb"input[ \t]*\((?!s\))")
+_IDENTIFIER_TAIL = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.")
+#: Imported packages that bring generation, training or outside information.
+RELEVANT_IMPORTS = frozenset({
+    "requests", "httpx", "urllib", "urllib3", "aiohttp", "subprocess", "http", "socket", "pexpect",
+    "docker", "selenium", "paramiko", "gym", "gymnasium", "trl", "vllm", "diffusers", "openai",
+    "anthropic", "litellm", "lightning", "pytorch_lightning", "setfit",
+})
+_IMPORT_START = re.compile(r"[ \t]*(?:from[ \t]+\.*[\w.]*[ \t]+import\b|import[ \t]+[\w])")
+
+
+@dataclass(frozen=True)
+class Scan:
+    """What the prefilter learnt from one file's bytes."""
+
+    #: the file holds generation, training or outside-information vocabulary
+    relevant: bool
+    #: its imports, as the full extraction would record them
+    imports: Tuple[Import, ...]
+    #: top-level functions and classes whose own text holds that vocabulary
+    active: Tuple[str, ...] = ()
+    #: suppression comments that name lintloop codes (what a stub keeps of them)
+    directives: Tuple[Directive, ...] = ()
+    skip_file: bool = False
+
+
+#: ``def sample(`` defines a method that callers will read as a generation.
+_VOCABULARY_DEFS = re.compile(
+    rb"def[ \t]+(?:generate|sample|predict|predict_proba|fit|partial_fit|train|training_step|backward)[ \t]*\("
+)
+_LINTLOOP_NOQA = re.compile(rb"noqa[ \t]*:[^\n]*ll[0-9]")
+_TOP_LEVEL = re.compile(rb"\n(?:async[ \t]+)?(?:def|class)[ \t]+(\w+)")
+
+
+def scan(data: bytes, notebook: bool = False, extra_words: Iterable[str] = ()) -> Scan:
+    """Classify a file from its bytes.
+
+    Notebooks are always relevant (they are scripts), and so is a file that does
+    not decode: the full extraction then reports it (LL901) as it would without
+    the prefilter.
+    """
+    if notebook:
+        return Scan(True, ())
+    try:
+        text = decode_python(data)
+    except SourceError:
+        return Scan(True, ())
+    imports = tuple(import_statements(text))
+    words = tuple(w.encode("utf-8") for w in extra_words)
+    if _relevant(data, words) or _relevant_imports(imports):
+        return Scan(True, imports, _active(data, words))
+    directives: Tuple[Directive, ...] = ()
+    skip = False
+    lowered = data.lower()
+    if b"lintloop" in lowered or (b"noqa" in lowered and _LINTLOOP_NOQA.search(lowered)):
+        directives, skip = read_directives(text)
+    return Scan(False, imports, (), directives, skip)
+
+
+def _active(data: bytes, words: Tuple[bytes, ...]) -> Tuple[str, ...]:
+    """Top-level names whose block (up to the next top-level def or class) is relevant."""
+    starts = [(m.start() + 1, m.group(1).decode("utf-8", "replace")) for m in _TOP_LEVEL.finditer(b"\n" + data)]
+    out = []
+    for index, (start, name) in enumerate(starts):
+        end = starts[index + 1][0] if index + 1 < len(starts) else len(data) + 1
+        if _relevant(data[max(start - 1, 0):end], words):
+            out.append(name)
+    return tuple(sorted(set(out)))
+
+
+def _relevant_imports(imports: Sequence[Import]) -> bool:
+    for imp in imports:
+        if imp.level == 0 and imp.module.split(".", 1)[0] in RELEVANT_IMPORTS:
+            return True
+        if imp.name in RELEVANT_NAMES:
+            return True
+    return False
+
+
+def _relevant(data: bytes, words: Tuple[bytes, ...]) -> bool:
+    for needle in NEEDLES + words:
+        if needle in data:
+            return True
+    if b"input" in data:
+        for match in _INPUT_CALL.finditer(data):
+            if match.start() == 0 or data[match.start() - 1] not in _IDENTIFIER_TAIL:
+                return True
+    if b"def" in data and _VOCABULARY_DEFS.search(data):
+        return True
+    for match in _DOT_CALLS.finditer(data):
+        if not _in_doctest(data, match.start()):
+            return True
+    return False
+
+
+def _in_doctest(data: bytes, position: int) -> bool:
+    """A match on a ``>>>`` or ``...`` line is a docstring example, not code."""
+    start = data.rfind(b"\n", 0, position) + 1
+    head = data[start:position].lstrip()
+    return head.startswith((b">>>", b"..."))
+
+
+def import_statements(text: str) -> List[Import]:
+    """The imports of a source text, found without parsing the whole file.
+
+    Each line that starts an ``import`` or ``from ... import`` statement (with
+    its parenthesised or backslash continuation) is kept; they are parsed
+    together, or one by one when that fails (an example inside a docstring).
+    """
+    from lintloop.extract.scope import imports_of
+
+    statements: List[str] = []
+    position = 0
+    while True:
+        found = text.find("import", position)
+        if found < 0:
+            break
+        start = text.rfind("\n", 0, found) + 1
+        match = _IMPORT_START.match(text, start)
+        if match is None or match.end() < found:
+            position = found + 6
+            continue
+        end = _statement_end(text, found)
+        position = max(end, found + 6)
+        statements.append(" ".join(text[start:end].split()) if "\n" in text[start:end] else text[start:end].strip())
+    out: List[Import] = []
+    for tree in _parsed(statements):
+        for stmt in tree.body:
+            out.extend(imports_of(stmt))
+    return out
+
+
+def _parsed(statements: List[str]) -> Iterator[ast.Module]:
+    if not statements:
+        return
+    try:
+        yield ast.parse("\n".join(statements))
+        return
+    except (SyntaxError, ValueError):
+        pass
+    for statement in statements:
+        try:
+            yield ast.parse(statement)
+        except (SyntaxError, ValueError):
+            continue
+
+
+def _statement_end(text: str, position: int) -> int:
+    """Where the statement containing ``position`` ends (parentheses and ``\\`` continue it)."""
+    end = text.find("\n", position)
+    end = len(text) if end < 0 else end
+    opening = text.find("(", position, end)
+    if opening >= 0:
+        closing = text.find(")", opening)
+        return len(text) if closing < 0 else closing + 1
+    while end > 0 and text[end - 1] == "\\":
+        following = text.find("\n", end + 1)
+        end = len(text) if following < 0 else following
+    return end
+
+
+def stub_summary(item: Scan) -> Summary:
+    """The summary of a file the prefilter skips: imports and suppression comments only."""
+    return replace(empty_summary(True, item.directives, item.skip_file), imports=item.imports)
+
+
+# -- which skipped files still need the full interpretation ---------------------------
+
+
+def promote(scans: Mapping[str, Scan], root: str) -> Set[str]:
+    """The files to interpret in full.
+
+    * every relevant file;
+    * its helpers: each project module it imports a function, a constant or a
+      module from (classes only when their own text is relevant), through re-exports;
+    * its glue: each file that imports from a relevant module one of the top-level
+      functions whose text is relevant (or the module itself, when it has one),
+      so ``data = make(model); train_on(model, data)`` in a third file is followed.
+    """
+    modules = _module_table(scans, root)
+    relevant = {path for path, item in scans.items() if item.relevant}
+    chosen = set(relevant)
+    for path in sorted(relevant):
+        for imp in scans[path].imports:
+            for target, name in _resolve(modules, path, imp, scans):
+                if not name or not _class_like(name) or name in scans[target].active:
+                    chosen.add(target)
+    for path, item in scans.items():
+        if path in chosen:
+            continue
+        for imp in item.imports:
+            if any(_calls_into(scans[target], name) for target, name in _resolve(modules, path, imp, scans)
+                   if target in relevant):
+                chosen.add(path)
+                break
+    return chosen
+
+
+def _class_like(name: str) -> bool:
+    """``SelfImprovingAgent`` (a class by convention), not ``make_samples`` or ``OUT_DIR``."""
+    return name[:1].isupper() and not name.isupper()
+
+
+def _calls_into(target: Scan, name: str) -> bool:
+    if not name:
+        return any(not _class_like(active) for active in target.active)
+    return name in target.active and not _class_like(name)
+
+
+@dataclass(frozen=True)
+class _Module:
+    path: str
+    package: str
+
+
+def _module_table(scans: Mapping[str, Scan], root: str) -> Dict[str, _Module]:
+    """Dotted module name (and ``"\0" + path``) -> file, as the linker names modules."""
+    from lintloop.link.modules import module_names
+
+    known = {os.path.abspath(p) for p in scans}
+    table: Dict[str, _Module] = {}
+    for path in sorted(scans):
+        canonical, aliases, package, _ = module_names(path, root, known)
+        for name in [canonical] + list(aliases):
+            table.setdefault(name, _Module(path, package))
+        table["\0" + path] = _Module(path, package)
+    return table
+
+
+def _resolve(modules: Dict[str, _Module], importer: str, imp: Import, scans: Mapping[str, Scan],
+             depth: int = 0) -> List[Tuple[str, str]]:
+    """(project file, name inside it or "" for the module) an import brings in, after re-exports."""
+    here = modules.get("\0" + importer)
+    if here is None or depth > 4:
+        return []
+    dotted = f"{imp.module}.{imp.name}" if imp.name and imp.module else (imp.name or imp.module)
+    if imp.level:
+        base = here.package.split(".") if here.package else []
+        if imp.level > 1:
+            base = base[: len(base) - (imp.level - 1)] if imp.level - 1 <= len(base) else []
+        dotted = ".".join([p for p in base if p] + ([dotted] if dotted else []))
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        module = modules.get(".".join(parts[:cut]))
+        if module is None:
+            continue
+        rest = parts[cut:]
+        if not rest:
+            return [(module.path, "")]
+        for inner in scans[module.path].imports:
+            if inner.local == rest[0] and (inner.level, inner.module) != (imp.level, imp.module):
+                found = _resolve(modules, module.path, inner, scans, depth + 1)
+                if found:
+                    return found
+        return [(module.path, rest[0])]
+    return []
+
+
+def counts(scans: Mapping[str, Scan], chosen: Set[str]) -> Tuple[int, int, int]:
+    """(relevant, promoted, stubbed) file counts, for the benchmark report."""
+    relevant = sum(1 for item in scans.values() if item.relevant)
+    return relevant, len(chosen) - relevant, len(scans) - len(chosen)
+
+
+__all__ = ["Scan", "scan", "import_statements", "stub_summary", "promote", "counts", "NEEDLES",
+           "RELEVANT_IMPORTS", "RELEVANT_NAMES"]

@@ -1,0 +1,383 @@
+"""The per-file phase of a run: cached, prefiltered, spread over processes.
+
+1. **Check** every file against the cache: same (size, mtime), or same content
+   digest, means its prefilter scan (and Summary, if it has one) is reused.
+   Changed files are read, hashed and scanned; the relevant ones are also
+   summarised in the same job (one read, one process hop).
+2. **Promote** (:func:`lintloop.extract.prefilter.promote`): helpers and glue of
+   relevant files are interpreted in full too; the rest get stub summaries.
+3. **Summarise** whatever still lacks a Summary.
+
+Jobs run in a process pool when there is enough work (``--jobs``; 1 means
+serial).  Workers ignore SIGINT: on Ctrl-C the main process terminates them and
+writes nothing, so the cache stays as the last complete run left it.  If a pool
+cannot be created, or dies, the remaining work runs serially.  Job functions
+are module-level and return plain tuples, so they pickle.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
+
+from lintloop.cache import Cache, Entry, digest
+from lintloop.discover import is_notebook
+from lintloop.progress import Progress
+from lintloop.summary import Summary
+from lintloop.types import FileError
+from lintloop.vocabulary import Vocabulary
+
+#: Files per job sent to a worker: large enough to amortise a round trip.
+CHUNK = 16
+#: Below this much work (bytes to read and analyse) a pool costs more than it saves.
+POOL_THRESHOLD = 2_000_000
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))  # type: ignore[attr-defined]
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+# -- jobs (run in workers; module-level, plain values in and out) ----------------------
+
+_VOCAB: Optional[Vocabulary] = None
+
+
+def _init_worker(vocab: Vocabulary) -> None:
+    """Pool initializer: Ctrl-C is the main process's business."""
+    global _VOCAB
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _VOCAB = vocab
+
+
+#: (path, size, mtime_ns, settled, digest, scan row or None, outcome, encoded summary)
+Checked = Tuple[str, int, int, bool, str, Any, Union[Summary, FileError, None], Optional[bytes]]
+
+
+def check_file(path: str, vocab: Vocabulary) -> Checked:
+    """Read, hash and scan one file; summarise it now when the prefilter keeps it."""
+    from lintloop.cache import encode_records, encode_summary
+    from lintloop.extract.prefilter import scan
+    from lintloop.worker import read_bytes, summarise_bytes
+
+    try:
+        stat = os.stat(path)
+    except OSError:
+        stat = None
+    data = read_bytes(path)
+    if isinstance(data, FileError) or stat is None:
+        error = data if isinstance(data, FileError) else FileError(path, "LL901", "cannot read: file vanished")
+        return path, -1, -1, False, "", None, error, None
+    settled = stat.st_mtime_ns < time.time_ns() - 2_000_000_000
+    item = scan(data, is_notebook(path), vocab.extra_words)
+    row = [item.relevant, encode_records(item.imports), list(item.active), encode_records(item.directives),
+           item.skip_file]
+    outcome: Union[Summary, FileError, None] = None
+    payload = None
+    if item.relevant:
+        outcome = summarise_bytes(path, data, vocab)
+        if isinstance(outcome, Summary):
+            payload = encode_summary(outcome)
+    return path, stat.st_size, stat.st_mtime_ns, settled, digest(data), row, outcome, payload
+
+
+#: (path, digest, outcome, encoded summary)
+Summarised = Tuple[str, str, Union[Summary, FileError], Optional[bytes]]
+
+
+def summarise_file(path: str, vocab: Vocabulary) -> Summarised:
+    from lintloop.cache import encode_summary
+    from lintloop.worker import read_bytes, summarise_bytes
+
+    data = read_bytes(path)
+    if isinstance(data, FileError):
+        return path, "", data, None
+    outcome = summarise_bytes(path, data, vocab)
+    payload = encode_summary(outcome) if isinstance(outcome, Summary) else None
+    return path, digest(data), outcome, payload
+
+
+def _check_chunk(paths: Sequence[str]) -> List[Checked]:
+    assert _VOCAB is not None
+    return [check_file(p, _VOCAB) for p in paths]
+
+
+def _summarise_chunk(paths: Sequence[str]) -> List[Summarised]:
+    assert _VOCAB is not None
+    return [summarise_file(p, _VOCAB) for p in paths]
+
+
+# -- running jobs ------------------------------------------------------------------------
+
+
+class Runner:
+    """Runs chunked jobs in a process pool (created on first need) or serially."""
+
+    def __init__(self, vocab: Vocabulary, jobs: int, progress: Optional[Callable[[int], None]] = None,
+                 display: Optional[Progress] = None) -> None:
+        self.vocab = vocab
+        self.jobs = max(1, jobs)
+        self.progress = progress or (lambda n: None)
+        self.display = display
+        self._pool: Any = None
+        self._pool_failed = False
+
+    def map(self, chunk_job: Callable[[Sequence[str]], List[Any]], one: Callable[[str, Vocabulary], Any],
+            paths: Sequence[str], work: int) -> Iterator[Any]:
+        """Results of ``one(path)`` for every path, in any order."""
+        pending = list(paths)
+        if self.jobs > 1 and work >= POOL_THRESHOLD and len(pending) > CHUNK:
+            pool = self._get_pool()
+            if pool is not None:
+                yield from self._pooled(pool, chunk_job, one, pending)
+                return
+        for path in pending:
+            yield one(path, self.vocab)
+            self.progress(1)
+
+    def _pooled(self, pool: Any, chunk_job: Callable, one: Callable[[str, Vocabulary], Any],
+                pending: List[str]) -> Iterator[Any]:
+        from concurrent.futures import as_completed
+        from concurrent.futures.process import BrokenProcessPool
+
+        size = max(1, min(CHUNK, len(pending) // (self.jobs * 4) or 1))
+        chunks = [pending[i:i + size] for i in range(0, len(pending), size)]
+        futures = {pool.submit(chunk_job, chunk): chunk for chunk in chunks}
+        done = set()
+        try:
+            for future in as_completed(futures):
+                chunk = futures[future]
+                try:
+                    results = future.result()
+                except BrokenProcessPool:
+                    break
+                done.add(future)
+                self.progress(len(chunk))
+                yield from results
+        except BaseException:
+            self.close(kill=True)
+            raise
+        remaining = [chunk for future, chunk in futures.items() if future not in done]
+        if remaining:  # the pool died (a worker was killed): finish serially
+            self.close(kill=True)
+            self._pool_failed = True
+            for chunk in remaining:
+                for path in chunk:
+                    yield one(path, self.vocab)
+                self.progress(len(chunk))
+
+    def _get_pool(self) -> Any:
+        if self._pool is not None or self._pool_failed:
+            return self._pool
+        try:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            method = "fork" if sys.platform.startswith("linux") else None
+            context = multiprocessing.get_context(method)
+            self._pool = ProcessPoolExecutor(self.jobs, mp_context=context, initializer=_init_worker,
+                                             initargs=(self.vocab,))
+        except (OSError, ImportError, ValueError, NotImplementedError, RuntimeError):
+            self._pool_failed = True
+            self._pool = None
+        return self._pool
+
+    def close(self, kill: bool = False) -> None:
+        if self.display is not None:
+            self.display.end()
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        if kill:
+            for process in list(getattr(pool, "_processes", {}).values()):
+                try:
+                    process.terminate()
+                except (OSError, AttributeError):
+                    pass
+            pool.shutdown(wait=True, cancel_futures=True)
+        else:
+            pool.shutdown(wait=True)
+
+
+# -- the phase ------------------------------------------------------------------------------
+
+
+class FilePhase:
+    """Summaries for a run's files, through the cache, the prefilter and the pool."""
+
+    def __init__(self, files: Sequence[str], vocab: Vocabulary, root: str, cache: Optional[Cache],
+                 jobs: Optional[int] = None, progress: Optional[Progress] = None) -> None:
+        self.files = list(files)
+        self.vocab = vocab
+        self.root = os.path.abspath(root)
+        self.cache = cache
+        self.jobs = jobs if jobs and jobs > 0 else default_jobs()
+        self.progress = progress
+        self.digests: Dict[str, str] = {}
+        self.rows: Dict[str, Any] = {}
+        self.outcomes: Dict[str, Union[Summary, FileError]] = {}
+        self.errors: Dict[str, FileError] = {}
+        self.analysed: set = set()
+
+    # -- 1. check ------------------------------------------------------------------------
+
+    def check(self) -> None:
+        """Find each file's digest and scan: from the cache when unchanged, else by reading it."""
+        changed: List[str] = []
+        work = 0
+        for path in self.files:
+            key = self._key(path)
+            entry = self.cache.get(key) if self.cache is not None else None
+            try:
+                stat = os.stat(path)
+            except OSError:
+                changed.append(path)  # reported as unreadable by the job
+                continue
+            if entry is not None and entry.size == stat.st_size and entry.mtime_ns == stat.st_mtime_ns \
+                    and entry.settled:
+                self.digests[path], self.rows[path] = entry.digest, entry.scan
+                continue
+            if entry is not None and entry.size == stat.st_size and self._same_content(path, entry, stat):
+                continue
+            changed.append(path)
+            work += stat.st_size
+        if not changed:
+            return
+        runner = self._runner(len(changed))
+        try:
+            for path, size, mtime_ns, settled, content, row, outcome, payload in runner.map(
+                    _check_chunk, check_file, changed, work):
+                if row is None:
+                    self.errors[path] = outcome  # type: ignore[assignment]
+                    continue
+                self.analysed.add(path)
+                self.digests[path], self.rows[path] = content, row
+                if outcome is not None:
+                    self.outcomes[path] = outcome
+                if self.cache is not None:
+                    self.cache.put(self._key(path), Entry(size, mtime_ns, content, settled, row))
+                    if payload is not None:
+                        self._store(content, payload)
+        finally:
+            runner.close()
+
+    def _same_content(self, path: str, entry: Entry, stat: os.stat_result) -> bool:
+        """A touched file (new mtime, same bytes) keeps its entry, with the new stat."""
+        try:
+            with open(path, "rb") as handle:
+                content = digest(handle.read())
+        except OSError:
+            return False
+        if content != entry.digest:
+            return False
+        settled = stat.st_mtime_ns < time.time_ns() - 2_000_000_000
+        assert self.cache is not None
+        self.cache.put(self._key(path), Entry(stat.st_size, stat.st_mtime_ns, content, settled, entry.scan))
+        self.digests[path], self.rows[path] = content, entry.scan
+        return True
+
+    # -- 2. and 3. summarise --------------------------------------------------------------
+
+    def summaries(self) -> Tuple[Dict[str, Summary], List[FileError]]:
+        """Every readable file's Summary (full or stub), and the files that failed."""
+        from lintloop.cache import decode_records
+        from lintloop.extract.prefilter import Scan, promote, stub_summary
+        from lintloop.summary import Directive, Import
+
+        scans: Dict[str, Scan] = {}
+        for path, row in self.rows.items():
+            try:
+                relevant, imports, active, directives, skip = row
+                scans[path] = Scan(bool(relevant), decode_records(Import, imports), tuple(active),
+                                   decode_records(Directive, directives), bool(skip))
+            except (ValueError, TypeError):
+                scans[path] = Scan(True, ())  # a damaged scan: analyse the file in full
+        chosen = promote(scans, self.root)
+        summaries: Dict[str, Summary] = {}
+        missing: List[str] = []
+        work = 0
+        for path in self.files:
+            if path not in scans:
+                continue
+            if path not in chosen:
+                summaries[path] = stub_summary(scans[path])
+                continue
+            outcome = self.outcomes.get(path)
+            if outcome is None and self.cache is not None:
+                outcome = self.cache.load_summary(self.digests[path])
+            if outcome is None:
+                missing.append(path)
+                work += _size(path)
+            elif isinstance(outcome, FileError):
+                self.errors[path] = outcome
+            else:
+                summaries[path] = outcome
+        if missing:
+            runner = self._runner(len(missing))
+            try:
+                for path, content, outcome, payload in runner.map(_summarise_chunk, summarise_file, missing, work):
+                    self.analysed.add(path)
+                    if isinstance(outcome, FileError):
+                        self.errors[path] = outcome
+                        continue
+                    summaries[path] = outcome
+                    if payload is not None and self.cache is not None:
+                        self._store(content, payload)
+            finally:
+                runner.close()
+        return summaries, [self.errors[p] for p in self.files if p in self.errors]
+
+    def run_key(self, codes: Sequence[str], verbose: bool, errors: Sequence[FileError]) -> str:
+        """What a run's findings depend on: every (path, content), the root, codes and options."""
+        import hashlib
+        import json
+        from dataclasses import astuple
+
+        items = [[p, self.digests.get(p) or "!" + (self.errors[p].message if p in self.errors else "")]
+                 for p in self.files]
+        payload = json.dumps([1, self.root, sorted(codes), verbose, self.vocab.fingerprint(), items,
+                              [list(astuple(e)) for e in errors]])
+        return hashlib.blake2b(payload.encode("utf-8"), digest_size=16).hexdigest()
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    @property
+    def parsed(self) -> int:
+        """Files read and analysed in this run (by the parser or the prefilter)."""
+        return len(self.analysed)
+
+    @property
+    def cached(self) -> int:
+        """Files whose scan and summary came from the cache."""
+        return sum(1 for p in self.digests if p not in self.analysed)
+
+    def _key(self, path: str) -> str:
+        absolute = os.path.abspath(path)
+        relative = os.path.relpath(absolute, self.root)
+        return absolute if relative.startswith("..") else relative.replace(os.sep, "/")
+
+    def _store(self, content: str, payload: bytes) -> None:
+        assert self.cache is not None
+        try:
+            self.cache.store_summary(content, payload)
+        except OSError:
+            pass  # a full disk or a vanished directory costs time next run, nothing else
+
+    def _runner(self, total: int) -> "Runner":
+        advance = self.progress.begin(total).advance if self.progress is not None else None
+        return Runner(self.vocab, self.jobs, advance, self.progress)
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+__all__ = ["FilePhase", "Runner", "check_file", "summarise_file", "default_jobs"]
