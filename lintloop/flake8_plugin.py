@@ -5,6 +5,7 @@ one module and close in another.  So the plugin does not analyse the file it is
 given: it lints the file's whole project (``lintloop.lint_paths`` on the project
 root, with the project's ``[tool.lintloop]`` configuration and the summary
 cache), once per process, and reports the findings that close in this file.
+A file in no project (no pyproject.toml or .git above it) is linted alone.
 Editors thus see exactly what ``lintloop`` reports for the file.
 
 flake8 requires an AST plugin to accept ``tree`` even though lintloop parses
@@ -32,12 +33,14 @@ Report = Tuple[int, int, str, type]
 class _ProjectRun:
     """One analysis of a project: its findings by file, and when it started."""
 
-    def __init__(self, root: str) -> None:
+    def __init__(self, scope: str) -> None:
         from lintloop.api import lint_paths
         from lintloop.types import Options
 
         self.started = time.time()
-        result = lint_paths([root], Options())
+        # jobs=1: flake8's workers are daemonic processes, which may not start a pool of their own
+        # (and flake8 already keeps every CPU busy)
+        result = lint_paths([scope], Options(jobs=1))
         self.by_file: Dict[str, List[Tuple[int, int, str]]] = {}
         for finding in result.findings:
             line = finding.source_line or finding.span.line
@@ -50,34 +53,38 @@ class _ProjectRun:
         self.by_file.setdefault(_key(path), []).append((line, column, text))
 
 
-#: project root -> its analysis, for the life of this (flake8 worker) process
+#: what was linted (a project root, or a lone file) -> its analysis, for the life of this process
 _RUNS: Dict[str, _ProjectRun] = {}
-_ROOTS: Dict[str, str] = {}
+_SCOPES: Dict[str, str] = {}
 
 
 def _key(path: str) -> str:
     return os.path.normcase(os.path.realpath(path))
 
 
-def project_root(filename: str) -> str:
-    """The root lintloop would use for this file (pyproject.toml, else .git, else its directory)."""
+def project_scope(filename: str) -> str:
+    """What to lint for this file: its project root (where pyproject.toml or .git is), or,
+    outside any project, the file alone (never a whole home or temp directory)."""
     from lintloop.config import load_config
 
     directory = os.path.dirname(os.path.abspath(filename))
-    if directory not in _ROOTS:
-        _ROOTS[directory] = os.path.abspath(load_config([filename]).root)
-    return _ROOTS[directory]
+    if directory not in _SCOPES:
+        config = load_config([filename])
+        root = os.path.abspath(config.root)
+        in_project = config.source is not None or os.path.exists(os.path.join(root, ".git"))
+        _SCOPES[directory] = root if in_project else ""
+    return _SCOPES[directory] or os.path.abspath(filename)
 
 
 def findings_for(filename: str) -> List[Tuple[int, int, str]]:
     """(line, 1-based column, "CODE message") of every finding lintloop reports in ``filename``."""
     if not os.path.isfile(filename):
         return []  # stdin or a buffer never saved: lintloop reads the project from disk
-    root = project_root(filename)
-    run = _RUNS.get(root)
+    scope = project_scope(filename)
+    run = _RUNS.get(scope)
     if run is None or os.path.getmtime(filename) > run.started:
         # first file of this project in this process, or the file changed since (a long-lived editor)
-        run = _RUNS[root] = _ProjectRun(root)
+        run = _RUNS[scope] = _ProjectRun(scope)
     return sorted(run.by_file.get(_key(filename), []))
 
 

@@ -152,3 +152,17 @@ def test_plugin_yields_column_minus_one(project, monkeypatch):
     assert list(Plugin(tree, "train.py", TRAIN.splitlines(keepends=True)).run()) == [(7, 4, MESSAGE, Plugin)]
     assert list(Plugin(tree, "gen.py").run()) == []
     assert list(Plugin(tree, os.path.join("no", "such.py")).run()) == []
+
+
+def test_a_file_in_no_project_is_linted_alone(tmp_path):
+    """No pyproject.toml or .git above: the plugin must not lint the whole directory tree."""
+    loose = tmp_path / "loose"
+    loose.mkdir()
+    assert not any((parent / marker).exists() for parent in loose.parents for marker in (".git", "pyproject.toml"))
+    (loose / "gen.py").write_text(GEN, encoding="utf-8")
+    (loose / "train.py").write_text(TRAIN, encoding="utf-8")
+    single = TRAIN.replace("from gen import make_batch\n", "").replace(
+        "    batch = make_batch(lm, prompts)", "    batch = lm.generate(**prompts, do_sample=True)")
+    (loose / "alone.py").write_text(single, encoding="utf-8")
+    result = flake8("train.py", "alone.py", cwd=loose)
+    assert result.stdout == f"alone.py:6:5: {MESSAGE}\n"

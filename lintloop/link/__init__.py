@@ -48,13 +48,6 @@ class LinkResult:
     cells: Dict[str, Tuple[int, ...]] = field(default_factory=dict)
     notes: List[str] = field(default_factory=list)
 
-    @property
-    def edges_into(self) -> Dict[str, List[GEdge]]:
-        index: Dict[str, List[GEdge]] = {}
-        for edge in self.edges:
-            index.setdefault(edge.dst, []).append(edge)
-        return index
-
 
 @dataclass
 class _Fn:

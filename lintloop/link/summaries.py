@@ -216,9 +216,12 @@ def compute_summary(fg: FunctionGraph, iface: Interface, nodes: Dict[str, NodeIn
         return iface.is_global(a) and iface.is_global(b)
 
     # data flows between interface points
+    input_points = dict(inputs)
     for out_node, out_point in outputs:
         parents = back[out_node]
-        for in_node, in_point in inputs:
+        candidates = ((n, input_points[n]) for n in parents if n in input_points) \
+            if len(parents) < len(input_points) else ((n, p) for n, p in inputs if n in parents)
+        for in_node, in_point in candidates:
             if in_node == out_node or in_point == out_point or both_global(in_point, out_point):
                 continue
             if in_node in parents:
