@@ -130,7 +130,7 @@ ENVIRONMENT_METHODS = frozenset({"step", "reset"})
 LOADER_FUNCTIONS = frozenset({
     "datasets.load_dataset", "datasets.load_from_disk", "numpy.load", "numpy.loadtxt",
     "numpy.genfromtxt", "torch.load", "json.load", "json.loads", "pickle.load", "joblib.load",
-    "tensorflow_datasets.load", "srsly.read_jsonl", "srsly.read_json", "jsonlines.open",
+    "tensorflow_datasets.load", "srsly.read_jsonl", "srsly.read_json",
     "datasets.Dataset.from_json", "datasets.Dataset.from_csv", "datasets.Dataset.from_parquet",
 })
 LOADER_PREFIXES = ("pandas.read_", "torchvision.datasets.", "sklearn.datasets.", "keras.datasets.",
@@ -141,6 +141,9 @@ WRITE_FUNCTIONS = {
     "numpy.save": (1, 0), "numpy.savez": (1, 0), "numpy.savetxt": (1, 0), "srsly.write_jsonl": (1, 0),
     "srsly.write_json": (1, 0), "yaml.dump": (0, 1), "yaml.safe_dump": (0, 1),
 }
+#: ``open``-like functions: a handle on a path, for reading or writing depending on the mode.
+OPEN_FUNCTIONS = frozenset({"jsonlines.open", "gzip.open", "bz2.open", "lzma.open", "io.open", "codecs.open",
+                            "builtins.open", "smart_open.open", "fsspec.open"})
 #: Functions that read a file: name -> path argument index.
 READ_FUNCTIONS = {
     "json.load": 0, "pickle.load": 0, "torch.load": 0, "joblib.load": 0, "numpy.load": 0,

@@ -236,3 +236,41 @@ def test_finding_flow_crosses_files(tmp_path):
         ("main.py", 5, "generated through `sample()` in " + str(root) + "/gen.py"),
         ("main.py", 5, "trained: model.fit(...)"),
     ]
+
+
+@pytest.mark.parametrize("writer, reader", [
+    ('with jsonlines.open(PATH, mode="w") as out:\n                    out.write_all(samples)',
+     'with jsonlines.open(PATH) as rows:\n                    data = list(rows)'),
+    ('pd.DataFrame({"text": samples}).to_parquet(PATH)', 'data = pd.read_parquet(PATH)'),
+    ('Dataset.from_dict({"text": samples}).save_to_disk(PATH)', 'data = load_from_disk(PATH)'),
+    ('torch.save(samples, PATH)', 'data = torch.load(PATH)'),
+    ('np.save(PATH, np.array(samples))', 'data = np.load(PATH)'),
+    ('pickle.dump(samples, open(PATH, "wb"))', 'data = pickle.load(open(PATH, "rb"))'),
+    ('Path(PATH).write_text("\\n".join(samples))', 'data = Path(PATH).read_text().splitlines()'),
+], ids=["jsonlines", "parquet", "save_to_disk", "torch", "numpy", "pickle", "pathlib-text"])
+def test_writers_and_readers_of_every_kind(tmp_path, writer, reader):
+    root = project(tmp_path, {
+        "loop.py": f'''\
+            import pickle
+            from pathlib import Path
+
+            import jsonlines
+            import numpy as np
+            import pandas as pd
+            import torch
+            from datasets import Dataset, load_from_disk
+
+            PATH = "out/samples.bin"
+            model = load_model()
+
+            def dump():
+                samples = model.sample(1000)
+                {writer}
+
+            def refit():
+                {reader}
+                model.fit(data)
+        ''',
+    })
+    fit_line = (root / "loop.py").read_text().splitlines().index("    model.fit(data)") + 1
+    assert findings(root) == [("loop.py", fit_line, "LL001")]

@@ -207,6 +207,8 @@ def qualified_call(it, call: ast.Call, qualified: str, level: int, args: Args) -
         if qualified in ("gym.make", "gymnasium.make") or name == "make_vec":
             it.tag(node, "env")
         return frozenset({node})
+    if qualified in V.OPEN_FUNCTIONS:
+        return open_call(it, call, args)
     if qualified in V.WRITE_FUNCTIONS:
         data_index, path_index = V.WRITE_FUNCTIONS[qualified]
         write_artifact(it, call, flat(args.get(data_index)), args.expr(call, path_index, "f", "file", "fname"),
