@@ -35,7 +35,7 @@ def summarise_bytes(path: str, data: bytes, vocab: Vocabulary) -> Union[Summary,
     except ParseError as exc:
         return FileError(path, "LL900", f"syntax error: {exc.message}", exc.line, exc.column)
     except SourceError as exc:
-        return FileError(path, "LL901", str(exc))
+        return FileError(path, "LL901", str(exc), exc.line, exc.column)
     except RecursionError:
         return FileError(path, "LL900", "code nested too deeply to analyse")
     except Exception as exc:  # noqa: BLE001 - a bug must not stop the run

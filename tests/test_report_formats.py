@@ -277,10 +277,11 @@ def assert_well_formed(block: List[str], steps: List[Step]) -> None:
 
 
 def test_markdown_mermaid_is_well_formed_on_a_multi_step_loop(chdir_root):
-    result = lint(MULTI_STEP, CANONICAL)
+    result = lint(MULTI_STEP, CANONICAL, NOTEBOOK)
     text = render(markdown.render, result)
     blocks = mermaid_blocks(text)
-    assert len(blocks) == len(result.findings) == 2
+    assert len(blocks) == len(result.findings) == 3
+    assert any(f.cell is not None for f in result.findings)
     for block, item in zip(blocks, result.findings):
         assert_well_formed(block, list(item.flow))
     assert max(len(f.flow) for f in result.findings) >= 5

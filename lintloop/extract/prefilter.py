@@ -31,8 +31,8 @@ from lintloop.extract.directives import read_directives
 from lintloop.extract.source import SourceError, decode_python
 from lintloop.summary import Directive, Import, Summary, empty_summary
 
-#: Method calls that generate, predict, train or step an optimiser, an environment
-#: or a diffusion scheduler: ``x.generate(``, ``loss.backward(``, ``opt.step(``.
+#: Method calls that generate, predict, train or step an optimiser or a diffusion
+#: scheduler: ``x.generate(``, ``loss.backward(``, ``opt.step(``.
 _DOT_CALLS = re.compile(
     rb"\.(?:generate|sample|chat|generate_content|generate_text|generate_images|sample_images|"
     rb"text_generation|text_to_image|predict|predict_proba|predict_log_proba|predict_on_batch|"
@@ -42,47 +42,39 @@ _DOT_CALLS = re.compile(
 #: Literal words that make a file relevant wherever they appear.  Plain substring
 #: tests: a ``re`` alternation without a literal prefix scans ten times slower.
 NEEDLES: Tuple[bytes, ...] = (
-    b"Trainer", b"pipeline(", b"Pipeline", b"LLM(", b"LLMEngine", b"completions.", b"messages.create",
-    b"responses.create", b"litellm", b"training_step", b"Fabric", b"jax.grad", b"value_and_grad",
-    b"filter_grad", b"linen.grad", b"fine_tuning.", b"fine_tunes.", b"FineTun", b"os.system", b"os.popen",
+    b"Trainer", b"pipeline(", b"Pipeline.from_", b"LLM(", b"LLMEngine", b"completions.create",
+    b"completions.parse", b"messages.create", b"responses.create", b"litellm", b"training_step", b"Fabric(",
+    b"jax.grad", b"value_and_grad", b"filter_grad", b"linen.grad", b"fine_tuning.jobs", b"fine_tunes.create",
+    b"FineTune", b"generate_content",
 )
-#: Imported names that generate, train or ask the outside world when called bare.
-RELEVANT_NAMES = frozenset({"grad", "value_and_grad", "pipeline", "LLM", "input", "completion", "acompletion"})
-#: ``input(`` as a builtin call (not ``get_input(``, ``self.input(`` or the prose ``input(s)``);
-#: the character before is checked by hand: a leading look-behind would make ``re`` try
-#: every position instead of jumping to the literal.
-_INPUT_CALL = re.compile(rb"input[ \t]*\((?!s\))")
-_IDENTIFIER_TAIL = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.")
-#: Imported packages that bring generation, training or outside information.
-RELEVANT_IMPORTS = frozenset({
-    "requests", "httpx", "urllib", "urllib3", "aiohttp", "subprocess", "http", "socket", "pexpect",
-    "docker", "selenium", "paramiko", "gym", "gymnasium", "trl", "vllm", "diffusers", "openai",
-    "anthropic", "litellm", "lightning", "pytorch_lightning", "setfit",
-})
+#: Imported names that generate or train when called bare (``from jax import grad``).
+RELEVANT_NAMES = frozenset({"grad", "value_and_grad", "pipeline", "LLM", "completion", "acompletion"})
+#: ``def sample(``: a class that defines it is read as a generator by its callers.
+_VOCABULARY_DEFS = re.compile(
+    rb"def[ \t]+(?:generate|sample|predict|predict_proba|fit|partial_fit|train|training_step)[ \t]*\("
+)
+_LINTLOOP_NOQA = re.compile(rb"noqa[ \t]*:[^\n]*ll[0-9]")
+_TOP_LEVEL = re.compile(rb"\n(?:async[ \t]+)?(?:def|class)[ \t]+(\w+)")
 _IMPORT_START = re.compile(r"[ \t]*(?:from[ \t]+\.*[\w.]*[ \t]+import\b|import[ \t]+[\w])")
+_IDENTIFIER = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 
 
 @dataclass(frozen=True)
 class Scan:
     """What the prefilter learnt from one file's bytes."""
 
-    #: the file holds generation, training or outside-information vocabulary
+    #: the file holds generation or training vocabulary
     relevant: bool
     #: its imports, as the full extraction would record them
     imports: Tuple[Import, ...]
-    #: top-level functions and classes whose own text holds that vocabulary
+    #: top-level functions and classes whose own text holds that vocabulary (or that
+    #: define ``generate``, ``sample``, ``fit``...)
     active: Tuple[str, ...] = ()
     #: suppression comments that name lintloop codes (what a stub keeps of them)
     directives: Tuple[Directive, ...] = ()
     skip_file: bool = False
-
-
-#: ``def sample(`` defines a method that callers will read as a generation.
-_VOCABULARY_DEFS = re.compile(
-    rb"def[ \t]+(?:generate|sample|predict|predict_proba|fit|partial_fit|train|training_step|backward)[ \t]*\("
-)
-_LINTLOOP_NOQA = re.compile(rb"noqa[ \t]*:[^\n]*ll[0-9]")
-_TOP_LEVEL = re.compile(rb"\n(?:async[ \t]+)?(?:def|class)[ \t]+(\w+)")
+    #: relevant files: the imported names it uses for data (see :func:`_called`)
+    called: Tuple[str, ...] = ()
 
 
 def scan(data: bytes, notebook: bool = False, extra_words: Iterable[str] = ()) -> Scan:
@@ -100,46 +92,59 @@ def scan(data: bytes, notebook: bool = False, extra_words: Iterable[str] = ()) -
         return Scan(True, ())
     imports = tuple(import_statements(text))
     words = tuple(w.encode("utf-8") for w in extra_words)
-    if _relevant(data, words) or _relevant_imports(imports):
-        return Scan(True, imports, _active(data, words))
+    if _relevant(data, words) or any(imp.name in RELEVANT_NAMES for imp in imports):
+        return Scan(True, imports, _active(data, words), called=_called(data, imports))
+    active = _active(data, words) if b"def" in data and _VOCABULARY_DEFS.search(data) else ()
     directives: Tuple[Directive, ...] = ()
     skip = False
     lowered = data.lower()
     if b"lintloop" in lowered or (b"noqa" in lowered and _LINTLOOP_NOQA.search(lowered)):
         directives, skip = read_directives(text)
-    return Scan(False, imports, (), directives, skip)
+    return Scan(False, imports, active, directives, skip)
 
 
 def _active(data: bytes, words: Tuple[bytes, ...]) -> Tuple[str, ...]:
     """Top-level names whose block (up to the next top-level def or class) is relevant."""
-    starts = [(m.start() + 1, m.group(1).decode("utf-8", "replace")) for m in _TOP_LEVEL.finditer(b"\n" + data)]
-    out = []
+    starts = [(m.start(), m.group(1).decode("utf-8", "replace")) for m in _TOP_LEVEL.finditer(b"\n" + data)]
+    out = set()
     for index, (start, name) in enumerate(starts):
-        end = starts[index + 1][0] if index + 1 < len(starts) else len(data) + 1
-        if _relevant(data[max(start - 1, 0):end], words):
-            out.append(name)
-    return tuple(sorted(set(out)))
+        end = starts[index + 1][0] if index + 1 < len(starts) else len(data)
+        block = data[start:end]
+        if _relevant(block, words) or _VOCABULARY_DEFS.search(block):
+            out.add(name)
+    return tuple(sorted(out))
 
 
-def _relevant_imports(imports: Sequence[Import]) -> bool:
+def _called(data: bytes, imports: Sequence[Import]) -> Tuple[str, ...]:
+    """Imported names the file uses for data, not only as decorators or annotations.
+
+    A class counts when it is constructed or its attributes are read (``Name(``,
+    ``Name.``); anything else (a function, a module, a path constant) when it
+    appears beyond its own import, except after ``@``.
+    """
+    out = set()
     for imp in imports:
-        if imp.level == 0 and imp.module.split(".", 1)[0] in RELEVANT_IMPORTS:
-            return True
-        if imp.name in RELEVANT_NAMES:
-            return True
-    return False
+        local = imp.local.encode("utf-8")
+        class_like = _class_like(imp.local)
+        seen = 0
+        position = data.find(local)
+        while position >= 0:
+            before = data[position - 1] if position else 32
+            end = position + len(local)
+            after = data[end] if end < len(data) else 32
+            if before not in _IDENTIFIER and before not in b".@" and after not in _IDENTIFIER:
+                seen += 1
+                if (after in b"(." if class_like else seen >= 2):
+                    out.add(imp.local)
+                    break
+            position = data.find(local, end)
+    return tuple(sorted(out))
 
 
 def _relevant(data: bytes, words: Tuple[bytes, ...]) -> bool:
     for needle in NEEDLES + words:
         if needle in data:
             return True
-    if b"input" in data:
-        for match in _INPUT_CALL.finditer(data):
-            if match.start() == 0 or data[match.start() - 1] not in _IDENTIFIER_TAIL:
-                return True
-    if b"def" in data and _VOCABULARY_DEFS.search(data):
-        return True
     for match in _DOT_CALLS.finditer(data):
         if not _in_doctest(data, match.start()):
             return True
@@ -224,29 +229,36 @@ def promote(scans: Mapping[str, Scan], root: str) -> Set[str]:
     """The files to interpret in full.
 
     * every relevant file;
-    * its helpers: each project module it imports a function, a constant or a
-      module from (classes only when their own text is relevant), through re-exports;
     * its glue: each file that imports from a relevant module one of the top-level
       functions whose text is relevant (or the module itself, when it has one),
-      so ``data = make(model); train_on(model, data)`` in a third file is followed.
+      so ``data = make(model); train_on(model, data)`` in a third file is followed;
+    * the helpers of both: each project module from which a relevant file imports a
+      name it calls (a glue file: any name), unless the name is a class whose text
+      holds no vocabulary (resolved through re-exports).  A verifier that runs unit
+      tests or asks a human is read this way, so its name alone never decides.
     """
     modules = _module_table(scans, root)
     relevant = {path for path, item in scans.items() if item.relevant}
-    chosen = set(relevant)
-    for path in sorted(relevant):
-        for imp in scans[path].imports:
-            for target, name in _resolve(modules, path, imp, scans):
-                if not name or not _class_like(name) or name in scans[target].active:
-                    chosen.add(target)
-    for path, item in scans.items():
-        if path in chosen:
+    glue = set()
+    for path, item in sorted(scans.items()):
+        if path in relevant:
             continue
         for imp in item.imports:
             if any(_calls_into(scans[target], name) for target, name in _resolve(modules, path, imp, scans)
                    if target in relevant):
-                chosen.add(path)
+                glue.add(path)
                 break
-    return chosen
+    chosen = relevant | glue
+    helpers = set()
+    for path in sorted(chosen):
+        item = scans[path]
+        for imp in item.imports:
+            if item.relevant and imp.local not in item.called:
+                continue
+            for target, name in _resolve(modules, path, imp, scans):
+                if not name or not _class_like(name) or name in scans[target].active:
+                    helpers.add(target)
+    return chosen | helpers
 
 
 def _class_like(name: str) -> bool:

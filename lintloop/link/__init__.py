@@ -23,7 +23,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 import networkx as nx
 
 from lintloop.extract.templates import has_literal, normalise, templates_match
-from lintloop.link.edges import TRANSPARENT, GEdge, NodeInfo, StepTuple
+from lintloop.link.edges import TRANSPARENT, GEdge, NodeInfo
 from lintloop.link.filters import judge
 from lintloop.link.modules import ModuleFile, ModuleIndex, module_names
 from lintloop.link.summaries import (
@@ -237,8 +237,7 @@ class _Linker:
         return []
 
     def _construct(self, class_key: str, module: ModuleFile, site: CallSite) -> List[Tuple[str, str]]:
-        result = f"{module.name}::?"  # placeholder, replaced by caller
-        del result
+        """A class call: its ``__init__`` (if the project defines one) on the new object."""
         init = self._method(class_key, "__init__")
         return [(init or "", "constructor:" + class_key)]
 
@@ -270,7 +269,7 @@ class _Linker:
                     method = self._method(class_key, callee[1])
                     if method and (method, "method") not in found:
                         found.append((method, "method"))
-        for key, mode in found:
+        for _, mode in found:
             if mode.startswith("constructor:"):
                 self.constructed.setdefault(f"{fn.key}::{site.result}", set()).add(mode.split(":", 1)[1])
         return found

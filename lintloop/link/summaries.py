@@ -104,19 +104,6 @@ def reach(fg: FunctionGraph, start: str) -> Dict[str, Tuple[Optional[GEdge], str
     return parents
 
 
-def path_edges(parents: Dict[str, Tuple[Optional[GEdge], str]], end: str) -> List[GEdge]:
-    out: List[GEdge] = []
-    node = end
-    while True:
-        edge, previous = parents.get(node, (None, ""))
-        if edge is None:
-            break
-        out.append(edge)
-        node = previous
-    out.reverse()
-    return out
-
-
 def steps_of(edges: Iterable[GEdge]) -> Tuple[StepTuple, ...]:
     steps: List[StepTuple] = []
     for edge in edges:
@@ -136,23 +123,6 @@ def judges_on(edges: Iterable[GEdge]) -> Tuple[FrozenSet[str], bool]:
 
 
 _SUMMARY_IDENTITY = IDENTITY | {"returns"}
-
-
-def identity_component(fg: FunctionGraph, start: str) -> Set[str]:
-    """Values that are the same model as ``start`` within one function (returns included)."""
-    seen = {start}
-    queue = deque([start])
-    while queue:
-        node = queue.popleft()
-        for edge in fg.out.get(node, ()):
-            if edge.kind in _SUMMARY_IDENTITY and edge.dst not in seen:
-                seen.add(edge.dst)
-                queue.append(edge.dst)
-        for edge in fg.inc.get(node, ()):
-            if edge.kind in _SUMMARY_IDENTITY and edge.src not in seen:
-                seen.add(edge.src)
-                queue.append(edge.src)
-    return seen
 
 
 # -- summary computation ---------------------------------------------------------------
@@ -362,22 +332,6 @@ def _return_source(fg: FunctionGraph, start: str, nodes: Dict[str, NodeInfo]) ->
                 seen.add(edge.src)
                 queue.append(edge.src)
     return found
-
-
-def _sources_of(fg: FunctionGraph, node: str, iface: Interface) -> List[Iface]:
-    """Interface points whose data reaches ``node`` (or the node itself)."""
-    found: List[Iface] = []
-    seen = {node}
-    queue = deque([node])
-    while queue:
-        current = queue.popleft()
-        if current in iface.by_id and iface.by_id[current][0] not in ("ret", "retpos"):
-            found.append(iface.by_id[current])
-        for edge in fg.inc.get(current, ()):
-            if _passable(edge) and edge.src not in seen:
-                seen.add(edge.src)
-                queue.append(edge.src)
-    return found or [("global", node)]
 
 
 def _informative_sources(fg: FunctionGraph, start: str, nodes: Dict[str, NodeInfo],

@@ -10,6 +10,7 @@ working directory that holds ``.git``; without one, the working directory.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Optional
 
 
@@ -39,6 +40,4 @@ def relative_to(path: str, root: str) -> Optional[str]:
 
 def file_uri(path: str) -> str:
     """An absolute ``file://`` URI (for files outside the repository)."""
-    from pathlib import Path
-
     return Path(os.path.abspath(path)).as_uri()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import List, TextIO
 
-from lintloop.types import FileError, Finding, LintResult, Step
+from lintloop.types import FileError, Finding, LintResult
 
 LOOP_CODES = ("LL001", "LL003")
 

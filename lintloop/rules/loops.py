@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Set, Tuple
 
-from lintloop.graph import FlowGraph, chain, judges_of
+from lintloop.graph import FlowGraph, chain
 from lintloop.link.edges import GEdge
 
 _CACHE_ATTR = "_lintloop_loops"
@@ -127,13 +127,10 @@ def _analyse(graph: FlowGraph):
 
 
 def _trained_here(graph: FlowGraph, producer: GEdge) -> bool:
-    """A parameter model that its own function also trains (a loop inside a helper)."""
+    """A parameter model that its own function also trains: a loop inside a helper."""
     model = graph.model_class(producer.src)
-    for edge in graph.inc.get(producer.src, ()):
-        if edge.kind == "train":
-            return True
-    return any(e.kind == "train" and graph.model_class(e.dst) == model and e.function == producer.function
-               for e in graph.inc.get(producer.src, ()))
+    return any(edge.kind == "train" and edge.function == producer.function and graph.model_class(edge.dst) == model
+               for edge in graph.edges_of("train"))
 
 
 def _generated_inputs(graph: FlowGraph, producer: GEdge, generated: Set[str], model: str) -> bool:
@@ -242,7 +239,3 @@ def filter_note(graph: FlowGraph, filters: List[GEdge]) -> str:
 
 def _shorten(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
-
-
-def judges(filters: List[GEdge]):
-    return judges_of(filters)
