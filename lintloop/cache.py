@@ -26,13 +26,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 import os
+import re
 import shutil
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, fields
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from lintloop.summary import SUMMARY_VERSION, Summary
 
@@ -173,6 +175,14 @@ class Cache:
             self.entries[key] = entry
             self.touched[key] = entry
 
+    def prune(self, seen: Iterable[str], root: str) -> None:
+        """Forget entries of files that no longer exist (those not in this run are stat'ed)."""
+        seen = set(seen)
+        for key in [k for k in self.entries if k not in seen]:
+            if not os.path.exists(os.path.join(root, key)):
+                del self.entries[key]
+                self.touched[key] = None
+
     def load_summary(self, content_digest: str) -> Optional[Summary]:
         path = self._blob_path(content_digest)
         try:
@@ -290,98 +300,115 @@ class Cache:
 
 
 # -- Summary codec: JSON, positional, with field lists computed once ---------------------
+#
+# Encoding lets the C JSON encoder walk the records: ``default`` turns one record
+# into the tuple of its fields (an ``attrgetter``), and tuples are JSON lists.
+# Decoding turns lists back into records and tuples, field by field, with the
+# conversion of each field chosen once from its declared type.
+
+_NESTED = re.compile(r"Tuple\[(\w+), \.\.\.\]")
 
 
-def _summary_schema() -> Dict[type, List[Tuple[str, Optional[type]]]]:
-    """For each Summary record type: its fields, and the record type of list-valued ones."""
-    import re
+class _Codec:
+    def __init__(self) -> None:
+        from lintloop import summary as module
 
-    from lintloop import summary as module
+        self.getters: Dict[type, Any] = {}
+        self.fields: Dict[type, List[Tuple[Optional[type], bool]]] = {}
+        pending = [Summary]
+        while pending:
+            cls = pending.pop()
+            if cls in self.fields:
+                continue
+            spec: List[Tuple[Optional[type], bool]] = []
+            for item in fields(cls):
+                kind = str(item.type)
+                match = _NESTED.fullmatch(kind)
+                nested = getattr(module, match.group(1), None) if match else None
+                if not (isinstance(nested, type) and hasattr(nested, "__dataclass_fields__")):
+                    nested = None
+                # True: a tuple (possibly nested) that JSON turned into a list
+                spec.append((nested, nested is None and ("Tuple" in kind or "Refs" in kind)))
+                if nested is not None:
+                    pending.append(nested)
+            self.fields[cls] = spec
+            names = [item.name for item in fields(cls)]
+            self.getters[cls] = operator.attrgetter(*names) if len(names) > 1 else (
+                lambda value, _name=names[0]: (getattr(value, _name),))
 
-    schema: Dict[type, List[Tuple[str, Optional[type]]]] = {}
-    pattern = re.compile(r"Tuple\[(\w+), \.\.\.\]")
-    pending = [Summary]
-    while pending:
-        cls = pending.pop()
-        if cls in schema:
-            continue
-        entries: List[Tuple[str, Optional[type]]] = []
-        for item in fields(cls):
-            match = pattern.fullmatch(str(item.type))
-            nested = getattr(module, match.group(1), None) if match else None
-            if not (isinstance(nested, type) and hasattr(nested, "__dataclass_fields__")):
-                nested = None
-            entries.append((item.name, nested))
+    def default(self, value: Any) -> Any:
+        getter = self.getters.get(type(value))
+        if getter is None:
+            raise TypeError(f"cannot encode {type(value).__name__}")
+        return getter(value)
+
+    def decode(self, cls: type, row: Any) -> Any:
+        spec = self.fields[cls]
+        if type(row) is not list or len(row) != len(spec):
+            raise ValueError(f"bad {cls.__name__} record")
+        values = []
+        for (nested, is_tuple), raw in zip(spec, row):
             if nested is not None:
-                pending.append(nested)
-        schema[cls] = entries
-    return schema
+                if type(raw) is not list:
+                    raise ValueError(f"bad {cls.__name__} record")
+                values.append(tuple([self.decode(nested, item) for item in raw]))
+            elif is_tuple:
+                values.append(_tuples(raw))
+            elif type(raw) in (list, dict):
+                raise ValueError(f"bad {cls.__name__} record")
+            else:
+                values.append(raw)
+        return cls(*values)
 
 
-_SCHEMA: Optional[Dict[type, List[Tuple[str, Optional[type]]]]] = None
+_CODEC: Optional[_Codec] = None
 
 
-def _schema() -> Dict[type, List[Tuple[str, Optional[type]]]]:
-    global _SCHEMA
-    if _SCHEMA is None:
-        _SCHEMA = _summary_schema()
-    return _SCHEMA
+def _codec() -> _Codec:
+    global _CODEC
+    if _CODEC is None:
+        _CODEC = _Codec()
+    return _CODEC
 
 
 def encode_summary(summary: Summary) -> bytes:
     """A Summary as compact JSON (lists by field position)."""
-    return json.dumps(_encode(summary, _schema()), separators=(",", ":")).encode("utf-8")
+    return json.dumps(summary, default=_codec().default, separators=(",", ":")).encode("utf-8")
 
 
 def decode_summary(payload: bytes) -> Summary:
     """The inverse of :func:`encode_summary`; ValueError when the shape is not a Summary's."""
     data = json.loads(payload)
-    if not isinstance(data, list) or not data or data[0] != SUMMARY_VERSION:
+    if type(data) is not list or not data or data[0] != SUMMARY_VERSION:
         raise ValueError("not a summary of this version")
-    return _decode(Summary, data, _schema())
-
-
-def _encode(value: Any, schema: Dict[type, List[Tuple[str, Optional[type]]]]) -> Any:
-    spec = schema.get(type(value))
-    if spec is not None:
-        return [_encode(getattr(value, name), schema) for name, _ in spec]
-    if isinstance(value, tuple):
-        return [_encode(item, schema) for item in value]
-    return value
-
-
-def _decode(cls: type, row: Any, schema: Dict[type, List[Tuple[str, Optional[type]]]]) -> Any:
-    spec = schema[cls]
-    if not isinstance(row, list) or len(row) != len(spec):
-        raise ValueError(f"bad {cls.__name__} record")
-    values = []
-    for (_, nested), raw in zip(spec, row):
-        if nested is not None:
-            if not isinstance(raw, list):
-                raise ValueError(f"bad {cls.__name__} record")
-            values.append(tuple(_decode(nested, item, schema) for item in raw))
-        else:
-            values.append(_tuples(raw))
-    return cls(*values)
+    return _codec().decode(Summary, data)
 
 
 def _tuples(value: Any) -> Any:
-    if isinstance(value, list):
-        return tuple(_tuples(v) for v in value)
-    if isinstance(value, dict):
+    if type(value) is list:
+        return tuple([_tuples(v) for v in value])
+    if type(value) is dict:
         raise ValueError("unexpected object in a summary")
     return value
 
 
 def encode_records(records: Tuple[Any, ...]) -> list:
     """Summary records (imports, directives) as JSON-ready lists."""
-    return [_encode(record, _schema()) for record in records]
+    codec = _codec()
+    return [_plain(codec.default(record)) for record in records]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value
 
 
 def decode_records(cls: type, rows: Any) -> tuple:
-    if not isinstance(rows, list):
+    if type(rows) is not list:
         raise ValueError(f"bad {cls.__name__} list")
-    return tuple(_decode(cls, row, _schema()) for row in rows)
+    codec = _codec()
+    return tuple([codec.decode(cls, row) for row in rows])
 
 
 def encode_result(findings: Tuple[Any, ...], errors: Tuple[Any, ...], notes: Tuple[str, ...]) -> dict:
@@ -439,10 +466,22 @@ def _atomic_write(path: str, data: bytes) -> None:
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(data)
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it 0600; a shared CI cache needs more
         os.replace(temporary, path)
     except BaseException:
         _remove(temporary)
         raise
+
+
+_UMASK: Optional[int] = None
+
+
+def _umask() -> int:
+    global _UMASK
+    if _UMASK is None:
+        _UMASK = os.umask(0o022)
+        os.umask(_UMASK)
+    return _UMASK
 
 
 def _checksum(payload: bytes) -> str:

@@ -23,7 +23,7 @@ import sys
 import time
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
-from lintloop.cache import Cache, Entry, digest
+from lintloop.cache import Cache, Entry, decode_summary, digest
 from lintloop.discover import is_notebook
 from lintloop.progress import Progress
 from lintloop.summary import Summary
@@ -55,13 +55,15 @@ def _init_worker(vocab: Vocabulary) -> None:
     _VOCAB = vocab
 
 
-#: (path, size, mtime_ns, settled, digest, scan row or None, outcome, encoded summary)
-Checked = Tuple[str, int, int, bool, str, Any, Union[Summary, FileError, None], Optional[bytes]]
+#: (path, size, mtime_ns, settled, digest, scan row or None, error, encoded summary).
+#: Summaries cross the process boundary encoded: decoding costs what unpickling
+#: would, and the same bytes go to the cache.
+Checked = Tuple[str, int, int, bool, str, Any, Optional[FileError], Optional[bytes]]
 
 
 def check_file(path: str, vocab: Vocabulary) -> Checked:
     """Read, hash and scan one file; summarise it now when the prefilter keeps it."""
-    from lintloop.cache import encode_records, encode_summary
+    from lintloop.cache import encode_summary
     from lintloop.extract.prefilter import scan
     from lintloop.worker import read_bytes, summarise_bytes
 
@@ -75,19 +77,41 @@ def check_file(path: str, vocab: Vocabulary) -> Checked:
         return path, -1, -1, False, "", None, error, None
     settled = stat.st_mtime_ns < time.time_ns() - 2_000_000_000
     item = scan(data, is_notebook(path), vocab.extra_words)
-    row = [item.relevant, encode_records(item.imports), list(item.active), encode_records(item.directives),
-           item.skip_file]
-    outcome: Union[Summary, FileError, None] = None
+    row = scan_row(item)
+    outcome: Optional[FileError] = None
     payload = None
     if item.relevant:
-        outcome = summarise_bytes(path, data, vocab)
-        if isinstance(outcome, Summary):
-            payload = encode_summary(outcome)
+        summary = summarise_bytes(path, data, vocab)
+        if isinstance(summary, Summary):
+            payload = encode_summary(summary)
+        else:
+            outcome = summary
     return path, stat.st_size, stat.st_mtime_ns, settled, digest(data), row, outcome, payload
 
 
-#: (path, digest, outcome, encoded summary)
-Summarised = Tuple[str, str, Union[Summary, FileError], Optional[bytes]]
+def scan_row(item: Any) -> list:
+    """A prefilter Scan as JSON-ready data (what the cache index keeps per file)."""
+    from lintloop.cache import encode_records
+
+    return [item.relevant, encode_records(item.imports), list(item.active), encode_records(item.directives),
+            item.skip_file, list(item.called)]
+
+
+def row_scan(row: Any) -> Any:
+    """The inverse of :func:`scan_row`; ValueError or TypeError when the row is damaged."""
+    from lintloop.cache import decode_records
+    from lintloop.extract.prefilter import Scan
+    from lintloop.summary import Directive, Import
+
+    relevant, imports, active, directives, skip, called = row
+    if not all(isinstance(v, list) for v in (active, called)):
+        raise ValueError("bad scan")
+    return Scan(bool(relevant), decode_records(Import, imports), tuple(str(a) for a in active),
+                decode_records(Directive, directives), bool(skip), tuple(str(c) for c in called))
+
+
+#: (path, digest, error, encoded summary)
+Summarised = Tuple[str, str, Optional[FileError], Optional[bytes]]
 
 
 def summarise_file(path: str, vocab: Vocabulary) -> Summarised:
@@ -97,9 +121,10 @@ def summarise_file(path: str, vocab: Vocabulary) -> Summarised:
     data = read_bytes(path)
     if isinstance(data, FileError):
         return path, "", data, None
-    outcome = summarise_bytes(path, data, vocab)
-    payload = encode_summary(outcome) if isinstance(outcome, Summary) else None
-    return path, digest(data), outcome, payload
+    summary = summarise_bytes(path, data, vocab)
+    if isinstance(summary, FileError):
+        return path, digest(data), summary, None
+    return path, digest(data), None, encode_summary(summary)
 
 
 def _check_chunk(paths: Sequence[str]) -> List[Checked]:
@@ -230,8 +255,10 @@ class FilePhase:
         """Find each file's digest and scan: from the cache when unchanged, else by reading it."""
         changed: List[str] = []
         work = 0
+        seen = set()
         for path in self.files:
             key = self._key(path)
+            seen.add(key)
             entry = self.cache.get(key) if self.cache is not None else None
             try:
                 stat = os.stat(path)
@@ -246,6 +273,8 @@ class FilePhase:
                 continue
             changed.append(path)
             work += stat.st_size
+        if self.cache is not None:
+            self.cache.prune(seen, self.root)
         if not changed:
             return
         runner = self._runner(len(changed))
@@ -259,6 +288,8 @@ class FilePhase:
                 self.digests[path], self.rows[path] = content, row
                 if outcome is not None:
                     self.outcomes[path] = outcome
+                elif payload is not None:
+                    self.outcomes[path] = decode_summary(payload)
                 if self.cache is not None:
                     self.cache.put(self._key(path), Entry(size, mtime_ns, content, settled, row))
                     if payload is not None:
@@ -285,16 +316,12 @@ class FilePhase:
 
     def summaries(self) -> Tuple[Dict[str, Summary], List[FileError]]:
         """Every readable file's Summary (full or stub), and the files that failed."""
-        from lintloop.cache import decode_records
         from lintloop.extract.prefilter import Scan, promote, stub_summary
-        from lintloop.summary import Directive, Import
 
         scans: Dict[str, Scan] = {}
         for path, row in self.rows.items():
             try:
-                relevant, imports, active, directives, skip = row
-                scans[path] = Scan(bool(relevant), decode_records(Import, imports), tuple(active),
-                                   decode_records(Directive, directives), bool(skip))
+                scans[path] = row_scan(row)
             except (ValueError, TypeError):
                 scans[path] = Scan(True, ())  # a damaged scan: analyse the file in full
         chosen = promote(scans, self.root)
@@ -320,13 +347,13 @@ class FilePhase:
         if missing:
             runner = self._runner(len(missing))
             try:
-                for path, content, outcome, payload in runner.map(_summarise_chunk, summarise_file, missing, work):
+                for path, content, error, payload in runner.map(_summarise_chunk, summarise_file, missing, work):
                     self.analysed.add(path)
-                    if isinstance(outcome, FileError):
-                        self.errors[path] = outcome
+                    if error is not None or payload is None:
+                        self.errors[path] = error or FileError(path, "LL999", "internal error: no summary")
                         continue
-                    summaries[path] = outcome
-                    if payload is not None and self.cache is not None:
+                    summaries[path] = decode_summary(payload)
+                    if self.cache is not None:
                         self._store(content, payload)
             finally:
                 runner.close()

@@ -33,6 +33,10 @@ def summarise_bytes(path: str, data: bytes, vocab: Vocabulary) -> Union[Summary,
     try:
         return _deep(summarise, data, vocab, notebook=is_notebook(path))
     except ParseError as exc:
+        if is_notebook(path) and exc.line is not None:
+            # a line of the notebook's code cells joined, not of the .ipynb file: name the cell
+            return FileError(path, "LL900", f"syntax error in {_cell_place(data, exc.line, exc.column)}: "
+                                            f"{exc.message}")
         return FileError(path, "LL900", f"syntax error: {exc.message}", exc.line, exc.column)
     except SourceError as exc:
         return FileError(path, "LL901", str(exc), exc.line, exc.column)
@@ -42,6 +46,14 @@ def summarise_bytes(path: str, data: bytes, vocab: Vocabulary) -> Union[Summary,
         where = traceback.extract_tb(exc.__traceback__)[-1]
         return FileError(path, "LL999", f"internal error: {type(exc).__name__}: {exc} "
                                         f"(at {where.filename.rsplit('/', 1)[-1]}:{where.lineno})")
+
+
+def _cell_place(data: bytes, line: int, column: Optional[int]) -> str:
+    """``cell 3, line 2, column 7`` for a line of a notebook's joined code cells."""
+    from lintloop.extract.source import cell_position, read_notebook
+
+    cell, cell_line = cell_position(read_notebook(data).cells, line)
+    return f"cell {cell}, line {cell_line}" + (f", column {column}" if column else "")
 
 
 #: Recursion allowed while summarising one file: Python's parser accepts expressions

@@ -63,8 +63,10 @@ def summarise_text(text: str, vocab: Vocabulary, cells: Tuple[Tuple[int, int], .
             tree = ast.parse(text)
     except SyntaxError as exc:
         raise ParseError(exc.msg or "invalid syntax", exc.lineno, (exc.offset or 0) or None) from None
-    except (ValueError, MemoryError, RecursionError) as exc:
-        raise ParseError(f"cannot parse: {type(exc).__name__}: {exc}".rstrip(": "), None, None) from None
+    except (MemoryError, RecursionError):  # Python's own parser gives up on such nesting too
+        raise ParseError("code nested too deeply for Python's parser", None, None) from None
+    except ValueError as exc:
+        raise ParseError(f"cannot parse: {exc}", None, None) from None
     return _summarise_tree(tree, text, vocab, directives, cells)
 
 

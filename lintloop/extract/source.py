@@ -124,6 +124,8 @@ def read_notebook(data: bytes) -> Source:
         notebook = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise SourceError(f"not a valid notebook (JSON): {exc}") from None
+    except RecursionError:
+        raise SourceError("not a valid notebook (JSON): nested too deeply") from None
     cells = notebook.get("cells") if isinstance(notebook, dict) else None
     if not isinstance(cells, list):
         raise SourceError("not a valid notebook: no 'cells' list")
@@ -133,13 +135,24 @@ def read_notebook(data: bytes) -> Source:
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
         source = cell.get("source", "")
-        text = "".join(str(s) for s in source) if isinstance(source, list) else str(source)
+        if isinstance(source, list) and all(isinstance(s, str) for s in source):
+            text = "".join(source)
+        elif isinstance(source, str):
+            text = source
+        else:
+            raise SourceError(f"not a valid notebook: the source of cell {number} is not text")
         starts.append((len(lines) + 1, number))
-        cell_lines = text.splitlines() or [""]
+        # Python's line ends only: str.splitlines() also splits at \f, \x1c or \u2028
+        cell_lines = _LINE_END.split(text)
+        if cell_lines[-1] == "" and len(cell_lines) > 1:
+            cell_lines.pop()
         cell_magic = cell_lines[0].lstrip().startswith("%%")
         for line in cell_lines:
             lines.append("" if cell_magic or _is_magic(line) else line)
     return Source("\n".join(lines) + "\n", tuple(starts))
+
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
 
 
 def _is_magic(line: str) -> bool:
