@@ -6,6 +6,7 @@ a typo in a linter's configuration must not silently turn a rule off.
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import os
 import sys
@@ -104,10 +105,22 @@ def _common_start(paths: Sequence[str]) -> str:
 def _read_table(pyproject: str) -> Dict[str, Any]:
     try:
         with open(pyproject, "rb") as handle:
-            data = tomllib.load(handle)
+            raw = handle.read()
     except OSError as exc:
         raise ConfigError(f"{pyproject}: cannot read: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8-sig")  # TOML is UTF-8; a BOM some editors add is harmless
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(f"{pyproject}: invalid TOML: not UTF-8 (byte 0x{raw[exc.start]:02x} on line {line})"
+                          ) from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{pyproject}: invalid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{pyproject}: invalid TOML: values nested too deeply") from None
+    except ValueError as exc:  # an integer too long to convert
         raise ConfigError(f"{pyproject}: invalid TOML: {exc}") from None
     tool = data.get("tool", {})
     table = tool.get("lintloop", {}) if isinstance(tool, dict) else {}
@@ -141,7 +154,7 @@ def parse_table(table: Dict[str, Any], source: str, root: str) -> Config:
 def check_code(code: str, where: str, known: Iterable[str]) -> None:
     """A selector must be a rule code or a prefix of one (``LL``, ``LL0``, ``LL001``)."""
     upper = code.upper()
-    if upper == "ALL" or any(k.startswith(upper) for k in known):
+    if upper and (upper == "ALL" or any(k.startswith(upper) for k in known)):
         return
     raise ConfigError(f"{where}: unknown rule code '{code}'")
 
@@ -156,7 +169,8 @@ def _type(value: Any) -> str:
     if isinstance(value, list):
         inner = sorted({type(v).__name__ for v in value if not isinstance(v, str)})
         return f"a list containing {', '.join(inner)}" if inner else "a list"
-    return {bool: "a boolean", int: "an integer", float: "a float", str: "a string", dict: "a table"}.get(
+    return {bool: "a boolean", int: "an integer", float: "a float", str: "a string", dict: "a table",
+            datetime.datetime: "a date-time", datetime.date: "a date", datetime.time: "a time"}.get(
         type(value), type(value).__name__)
 
 

@@ -47,7 +47,7 @@ def discover(paths: Sequence[str], exclude: Iterable[str] = (), root: str = ".")
             for path in _walk(given, patterns, root, errors):
                 # `lintloop .` prints loop.py, not ./loop.py (as ruff does)
                 add(path[2:] if given in (".", "./") and path.startswith("./") else path)
-        elif os.path.isfile(given) or os.path.islink(given):
+        elif os.path.lexists(given):  # files, and what is not one (reported when read)
             add(given)
         else:
             errors.append(FileError(given, "LL901", "No such file or directory"))

@@ -5,6 +5,8 @@ It runs in worker processes, so it takes and returns picklable values only.
 
 from __future__ import annotations
 
+import os
+import stat
 import sys
 import threading
 import traceback
@@ -16,14 +18,43 @@ from lintloop.types import FileError
 from lintloop.vocabulary import Vocabulary
 
 
+#: What a path that is not a regular file is (reading a FIFO would block, /dev/zero never end).
+_KINDS = ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"))
+
+
 def read_bytes(path: str) -> Union[bytes, FileError]:
     try:
-        with open(path, "rb") as handle:
+        info = os.stat(path)
+        if stat.S_ISDIR(info.st_mode):
+            return FileError(path, "LL901", "is a directory, not a file")
+        if not stat.S_ISREG(info.st_mode):
+            return FileError(path, "LL901", f"not a regular file: {_kind(info.st_mode)}")
+        # O_NONBLOCK: should the path become a FIFO after the stat, opening it must not hang
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with os.fdopen(descriptor, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                return FileError(path, "LL901", "not a regular file")
             return handle.read()
     except IsADirectoryError:
         return FileError(path, "LL901", "is a directory, not a file")
+    except FileNotFoundError as exc:
+        if os.path.islink(path):
+            return FileError(path, "LL901", f"cannot read: broken symbolic link to {_link_target(path)}")
+        return FileError(path, "LL901", f"cannot read: {exc.strerror or exc}")
     except OSError as exc:
         return FileError(path, "LL901", f"cannot read: {exc.strerror or exc}")
+
+
+def _kind(mode: int) -> str:
+    return next((name for test, name in _KINDS if test(mode)), "not a file")
+
+
+def _link_target(path: str) -> str:
+    try:
+        return os.readlink(path)
+    except OSError:
+        return "a missing file"
 
 
 def summarise_bytes(path: str, data: bytes, vocab: Vocabulary) -> Union[Summary, FileError]:

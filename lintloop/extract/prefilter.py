@@ -180,7 +180,10 @@ def import_statements(text: str) -> List[Import]:
             continue
         end = _statement_end(text, found)
         position = max(end, found + 6)
-        statements.append(" ".join(text[start:end].split()) if "\n" in text[start:end] else text[start:end].strip())
+        statement = text[start:end]
+        if "\n" in statement:
+            statement = " ".join(statement.replace("\\\n", " ").split())
+        statements.append(statement.strip())
     out: List[Import] = []
     for tree in _parsed(statements):
         for stmt in tree.body:

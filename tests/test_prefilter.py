@@ -1,0 +1,119 @@
+"""The byte prefilter: what it keeps, what it stubs, and that stubbing hides no loop."""
+
+from __future__ import annotations
+
+import ast
+import os
+from pathlib import Path
+
+import pytest
+
+from lintloop import Options, lint_paths, lint_sources
+from lintloop.discover import discover
+from lintloop.extract.prefilter import import_statements, promote, scan
+from lintloop.extract.scope import imports_of
+from tests.conftest import FIXTURES, ROOT
+
+LOOP_RULES = ("LL001", "LL003", "LL004")
+
+
+@pytest.mark.parametrize("source", [
+    b"out = model.generate(ids)\n",
+    b"trainer.train()\n",
+    b"loss.backward()\n",
+    b"clf.fit(X, y)\n",
+    b"reply = client.chat.completions.create(model='x', messages=m)\n",
+    b"from jax import grad\n",
+    b"pipe = StableDiffusionPipeline.from_pretrained(name)\n",
+])
+def test_generation_and_training_vocabulary_is_relevant(source):
+    assert scan(source).relevant
+
+
+@pytest.mark.parametrize("source", [
+    b"def add(a, b):\n    return a + b\n",
+    b'"""Example:\n\n    >>> out = model.generate(ids)\n"""\nx = 1\n',
+    b"import subprocess\nsubprocess.run(['ls'])\n",
+    b"with torch.no_grad():\n    y = net(x)\n",
+])
+def test_other_files_are_stubbed(source):
+    assert not scan(source).relevant
+
+
+def test_notebooks_and_undecodable_files_are_always_analysed():
+    assert scan(b"{}", notebook=True).relevant
+    assert scan(b"x = '\xff'\n").relevant
+
+
+def test_user_vocabulary_makes_a_file_relevant():
+    source = b"batch = my_lib.sample_batch(policy)\n"
+    assert not scan(source).relevant
+    assert scan(source, extra_words=["sample_batch"]).relevant
+
+
+def test_stubs_keep_lintloop_directives():
+    item = scan(b"x = 1  # lintloop: ignore[LL001] on purpose\n")
+    assert [(d.line, d.codes) for d in item.directives] == [(1, ("LL001",))]
+
+
+def _ast_imports(text: str):
+    out = []
+    for node in ast.walk(ast.parse(text)):
+        out.extend(imports_of(node))
+    return out
+
+
+@pytest.mark.parametrize("path", sorted(p for p in FIXTURES.rglob("*.py")), ids=lambda p: p.name)
+def test_imports_found_without_parsing_match_the_parser(path):
+    text = path.read_text(encoding="utf-8")
+    assert import_statements(text) == _ast_imports(text)
+
+
+def test_parenthesised_and_continued_imports():
+    text = "from a.b import (x,\n    y as z,\n)\nimport c.d, \\\n    e as f\n"
+    assert import_statements(text) == _ast_imports(text)
+
+
+def write(root: Path, files: dict) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+GLUE_PROJECT = {
+    "pyproject.toml": "[tool.lintloop]\n",
+    "app/__init__.py": "",
+    "app/gen.py": "def make(model, prompts):\n    return [model.generate(p) for p in prompts]\n",
+    "app/fit.py": ("from transformers import Trainer\n\n\n"
+                   "def fit(model, data):\n    Trainer(model=model, train_dataset=data).train()\n"),
+    "app/store.py": "def keep(pool, items):\n    pool.extend(items)\n    return pool\n",
+    "app/main.py": ("from app.gen import make\nfrom app.fit import fit\nfrom app import store\n\n\n"
+                    "def run(model, prompts):\n    pool = []\n    for _ in range(3):\n"
+                    "        store.keep(pool, make(model, prompts))\n        fit(model, pool)\n"),
+    "app/unrelated.py": "import json\n\n\ndef load(path):\n    return json.load(open(path))\n",
+}
+
+
+def test_glue_and_its_helpers_are_promoted(tmp_path, monkeypatch):
+    write(tmp_path, GLUE_PROJECT)
+    monkeypatch.chdir(tmp_path)
+    files, _ = discover(["app"])
+    scans = {p: scan(Path(p).read_bytes()) for p in files}
+    chosen = promote(scans, str(tmp_path))
+    names = {os.path.basename(p) for p in chosen}
+    assert names == {"gen.py", "fit.py", "main.py", "store.py"}
+    result = lint_paths(["app"], Options(use_cache=False))
+    assert [(f.path, f.span.line, f.code) for f in result.findings] == [(os.path.join("app", "main.py"), 10, "LL001")]
+
+
+def test_prefilter_changes_no_fixture_finding(chdir_root):
+    """Every fixture, all together, gives the same findings with stubs as fully parsed."""
+    files, _ = discover([os.path.relpath(FIXTURES)])
+    sources = {p: Path(p).read_text(encoding="utf-8") for p in files if p.endswith(".py")}
+    codes = LOOP_RULES + ("LL900", "LL901", "LL999")
+    parsed = lint_sources(sources, codes=codes, root=str(ROOT))
+    filtered = lint_paths(sorted(sources), Options(select=LOOP_RULES, isolated=True, use_cache=False))
+    key = lambda r: sorted((f.path, f.span.line, f.code, f.message, f.flow) for f in r.findings)  # noqa: E731
+    assert key(filtered) == key(parsed)
+    assert filtered.stats.parsed == len(sources)
