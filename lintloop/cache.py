@@ -4,7 +4,8 @@ Layout (ruff's, adapted)::
 
     .lintloop_cache/                  CACHEDIR.TAG and a ``*`` .gitignore
       <lintloop version>/<key>/       key: hash(SUMMARY_VERSION, vocabulary, Python version)
-        index.json                    path -> stat, content digest, prefilter scan
+        index.json                    path -> size, mtime, content digest
+        scans.json                    content digest -> prefilter scan (read only when needed)
         blobs/<ab>/<digest>.json      a Summary, by content digest, with a checksum
         results/<run key>.json        the last findings for an exact set of file contents
 
@@ -109,11 +110,9 @@ class Entry:
     digest: str
     #: the stat can be trusted (the file was not modified just before it was hashed)
     settled: bool
-    #: the prefilter's scan, kept as raw JSON until someone needs it
-    scan: Any
 
     def row(self) -> list:
-        return [self.size, self.mtime_ns, self.digest, self.settled, self.scan]
+        return [self.size, self.mtime_ns, self.digest, self.settled]
 
 
 class Cache:
@@ -123,6 +122,10 @@ class Cache:
         self.base = base
         self.directory = os.path.join(base, _safe(version), key)
         self.index_path = os.path.join(self.directory, "index.json")
+        self.scans_path = os.path.join(self.directory, "scans.json")
+        #: content digest -> prefilter scan row; None until first needed
+        self.scans: Optional[Dict[str, Any]] = None
+        self.new_scans: Dict[str, Any] = {}
         self.entries: Dict[str, Entry] = {}
         self.touched: Dict[str, Optional[Entry]] = {}
         self.warnings: List[str] = []
@@ -168,12 +171,36 @@ class Cache:
     def get(self, key: str) -> Optional[Entry]:
         return self.entries.get(key)
 
-    def put(self, key: str, entry: Entry) -> None:
-        """Record a (new or refreshed) entry; written by :meth:`save`."""
+    def put(self, key: str, entry: Entry, scan: Any = None) -> None:
+        """Record a (new or refreshed) entry, and its file's scan; written by :meth:`save`."""
         old = self.entries.get(key)
         if old is None or old.row() != entry.row():
             self.entries[key] = entry
             self.touched[key] = entry
+        if scan is not None:
+            self.new_scans[entry.digest] = scan
+
+    def scan(self, content_digest: str) -> Any:
+        """The stored scan row of some content, or None."""
+        if content_digest in self.new_scans:
+            return self.new_scans[content_digest]
+        if self.scans is None:
+            self.scans = self._load_scans()
+        return self.scans.get(content_digest)
+
+    def _load_scans(self) -> Dict[str, Any]:
+        try:
+            with open(self.scans_path, "rb") as handle:
+                data = json.loads(handle.read())
+            if not isinstance(data, dict) or data.get("format") != INDEX_FORMAT or \
+                    not isinstance(data.get("scans"), dict):
+                raise ValueError("not a lintloop scan table of this format")
+            return data["scans"]
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as exc:
+            self.warnings.append(f"cache scans {self.scans_path} are damaged ({exc}); rebuilding them")
+            return {}
 
     def prune(self, seen: Iterable[str], root: str) -> None:
         """Forget entries of files that no longer exist (those not in this run are stat'ed)."""
@@ -184,6 +211,7 @@ class Cache:
                 self.touched[key] = None
 
     def load_summary(self, content_digest: str) -> Optional[Summary]:
+        """The Summary stored under a blob key (a content digest, possibly with a suffix)."""
         path = self._blob_path(content_digest)
         try:
             with open(path, "rb") as handle:
@@ -248,19 +276,26 @@ class Cache:
             self.warnings.append(f"{self._damaged_blobs} damaged cache entr"
                                  f"{'y was' if self._damaged_blobs == 1 else 'ies were'} ignored and rebuilt")
             self._damaged_blobs = 0
-        if not self.touched:
+        if not self.touched and not self.new_scans:
             return
         entries = self._merged()
         entries = {key: entry for key, entry in entries.items() if os.path.exists(os.path.join(root, key))}
-        body = json.dumps({"format": INDEX_FORMAT, "files": {k: e.row() for k, e in sorted(entries.items())}},
-                          separators=(",", ":"))
+        live = {entry.digest for entry in entries.values()}
+        if self.scans is None:
+            self.scans = self._load_scans()
+        scans = {d: row for d, row in list(self.scans.items()) + list(self.new_scans.items()) if d in live}
+        index = json.dumps({"format": INDEX_FORMAT, "files": {k: e.row() for k, e in sorted(entries.items())}},
+                           separators=(",", ":"))
+        table = json.dumps({"format": INDEX_FORMAT, "scans": scans}, separators=(",", ":"))
         try:
-            _atomic_write(self.index_path, body.encode("utf-8"))
+            # scans first: an index never names content whose scan is missing for long
+            _atomic_write(self.scans_path, table.encode("utf-8"))
+            _atomic_write(self.index_path, index.encode("utf-8"))
         except OSError as exc:
             self.warnings.append(f"cache not saved: {exc.strerror or exc}")
             return
-        self.entries = entries
-        self.touched = {}
+        self.entries, self.scans = entries, scans
+        self.touched, self.new_scans = {}, {}
         self._collect_garbage(entries)
 
     def _merged(self) -> Dict[str, Entry]:
@@ -287,7 +322,7 @@ class Cache:
         for shard in _listdir(blobs):
             for name in _listdir(os.path.join(blobs, shard)):
                 path = os.path.join(blobs, shard, name)
-                if name[:-5] not in live and _age(path, now) > GRACE_SECONDS:
+                if name[:32] not in live and _age(path, now) > GRACE_SECONDS:
                     _remove(path)
         for version in _listdir(self.base):
             version_dir = os.path.join(self.base, version)
@@ -443,10 +478,10 @@ def _parse_index(raw: bytes) -> Dict[str, Entry]:
         raise ValueError("not a lintloop cache index of this format")
     out: Dict[str, Entry] = {}
     for key, row in data["files"].items():
-        size, mtime_ns, content_digest, settled, scan = row
+        size, mtime_ns, content_digest, settled = row
         if not (isinstance(size, int) and isinstance(mtime_ns, int) and isinstance(content_digest, str)):
             raise ValueError(f"bad entry for {key}")
-        out[key] = Entry(size, mtime_ns, content_digest, bool(settled), scan)
+        out[key] = Entry(size, mtime_ns, content_digest, bool(settled))
     return out
 
 

@@ -102,6 +102,8 @@ def check(paths: Sequence[str], output_format: str, select: Optional[str], exten
         _fail(str(exc))
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - a bug in the global pass: one line, exit 2
+        _internal_error(exc, verbose)
     result = _apply_baseline(result, baseline_file, write_baseline, verbose)
     _emit(result, output_format, quiet, output_file, statistics)
     sys.exit(exit_status(result, exit_zero))
@@ -180,6 +182,17 @@ def _emit(result: LintResult, output_format: str, quiet: bool, output_file: Opti
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         sys.exit(exit_status(result))
+
+
+def _internal_error(exc: BaseException, verbose: bool) -> "None":
+    """A bug in lintloop outside any one file: say where, exit 2 (the traceback with -v)."""
+    import traceback
+
+    if verbose:
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" (at {os.path.basename(frames[-1].filename)}:{frames[-1].lineno})" if frames else ""
+    _fail(f"internal error: {type(exc).__name__}: {exc}{where}; please report it (-v shows the traceback)")
 
 
 def _fail(message: str) -> "None":

@@ -18,10 +18,11 @@ are module-level and return plain tuples, so they pickle.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sys
 import time
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, FrozenSet, Iterator, List, Optional, Sequence, Tuple, Union
 
 from lintloop.cache import Cache, Entry, decode_summary, digest
 from lintloop.discover import is_notebook
@@ -81,12 +82,45 @@ def check_file(path: str, vocab: Vocabulary) -> Checked:
     outcome: Optional[FileError] = None
     payload = None
     if item.relevant:
-        summary = summarise_bytes(path, data, vocab)
+        summary = _summarise_relevant(path, data, vocab)
         if isinstance(summary, Summary):
             payload = encode_summary(summary)
         else:
             outcome = summary
     return path, stat.st_size, stat.st_mtime_ns, settled, digest(data), row, outcome, payload
+
+
+def _summarise_relevant(path: str, data: bytes, vocab: Vocabulary, needed: FrozenSet[str] = frozenset()
+                        ) -> Union[Summary, FileError]:
+    """The Summary of a relevant file; a long one is first reduced to its relevant blocks.
+
+    Suppression comments are read from the whole file, so none is lost with a
+    dropped block.  A file with a coding cookie, a ``skip-file`` or an error is
+    summarised whole (the full extraction reports it as it would anyway).
+    """
+    from dataclasses import replace
+
+    from lintloop.extract.directives import read_directives
+    from lintloop.extract.prefilter import REDUCE_LINES, reduce_source
+    from lintloop.worker import summarise_bytes
+
+    if is_notebook(path) or data.count(b"\n") < REDUCE_LINES or b"coding" in b"\n".join(data.split(b"\n", 2)[:2]):
+        return summarise_bytes(path, data, vocab)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return summarise_bytes(path, data, vocab)
+    lowered = data.lower()
+    # only comments that name lintloop or its codes matter beyond the kept code (LL902)
+    whole = b"lintloop" in lowered or (b"noqa" in lowered and re.search(rb"noqa[ \t]*:[^\n]*ll[0-9]", lowered))
+    directives, skip = read_directives(text) if whole else ((), False)
+    reduced = None if skip else reduce_source(text, vocab.extra_words, needed)
+    if reduced is None:
+        return summarise_bytes(path, data, vocab)
+    summary = summarise_bytes(path, reduced.encode("utf-8"), vocab)
+    if isinstance(summary, FileError):
+        return summarise_bytes(path, data, vocab)
+    return replace(summary, directives=directives) if whole else summary
 
 
 def scan_row(item: Any) -> list:
@@ -114,14 +148,19 @@ def row_scan(row: Any) -> Any:
 Summarised = Tuple[str, str, Optional[FileError], Optional[bytes]]
 
 
-def summarise_file(path: str, vocab: Vocabulary) -> Summarised:
+def summarise_file(item: Tuple[str, Optional[FrozenSet[str]]], vocab: Vocabulary) -> Summarised:
+    """Summarise a promoted file: all of it, or (a long helper) the names others import."""
     from lintloop.cache import encode_summary
     from lintloop.worker import read_bytes, summarise_bytes
 
+    path, needed = item
     data = read_bytes(path)
     if isinstance(data, FileError):
         return path, "", data, None
-    summary = summarise_bytes(path, data, vocab)
+    if needed is None:
+        summary = summarise_bytes(path, data, vocab)
+    else:
+        summary = _summarise_relevant(path, data, vocab, needed)
     if isinstance(summary, FileError):
         return path, digest(data), summary, None
     return path, digest(data), None, encode_summary(summary)
@@ -132,9 +171,9 @@ def _check_chunk(paths: Sequence[str]) -> List[Checked]:
     return [check_file(p, _VOCAB) for p in paths]
 
 
-def _summarise_chunk(paths: Sequence[str]) -> List[Summarised]:
+def _summarise_chunk(items: Sequence[Tuple[str, Optional[FrozenSet[str]]]]) -> List[Summarised]:
     assert _VOCAB is not None
-    return [summarise_file(p, _VOCAB) for p in paths]
+    return [summarise_file(item, _VOCAB) for item in items]
 
 
 # -- running jobs ------------------------------------------------------------------------
@@ -152,9 +191,9 @@ class Runner:
         self._pool: Any = None
         self._pool_failed = False
 
-    def map(self, chunk_job: Callable[[Sequence[str]], List[Any]], one: Callable[[str, Vocabulary], Any],
-            paths: Sequence[str], work: int) -> Iterator[Any]:
-        """Results of ``one(path)`` for every path, in any order."""
+    def map(self, chunk_job: Callable[[Sequence[Any]], List[Any]], one: Callable[[Any, Vocabulary], Any],
+            paths: Sequence[Any], work: int) -> Iterator[Any]:
+        """Results of ``one(item)`` for every item (a path, or a path and names), in any order."""
         pending = list(paths)
         if self.jobs > 1 and work >= POOL_THRESHOLD and len(pending) > CHUNK:
             pool = self._get_pool()
@@ -248,6 +287,7 @@ class FilePhase:
         self.outcomes: Dict[str, Union[Summary, FileError]] = {}
         self.errors: Dict[str, FileError] = {}
         self.analysed: set = set()
+        self._cwd: Optional[str] = None
 
     # -- 1. check ------------------------------------------------------------------------
 
@@ -267,7 +307,7 @@ class FilePhase:
                 continue
             if entry is not None and entry.size == stat.st_size and entry.mtime_ns == stat.st_mtime_ns \
                     and entry.settled:
-                self.digests[path], self.rows[path] = entry.digest, entry.scan
+                self.digests[path] = entry.digest
                 continue
             if entry is not None and entry.size == stat.st_size and self._same_content(path, entry, stat):
                 continue
@@ -279,21 +319,8 @@ class FilePhase:
             return
         runner = self._runner(len(changed))
         try:
-            for path, size, mtime_ns, settled, content, row, outcome, payload in runner.map(
-                    _check_chunk, check_file, changed, work):
-                if row is None:
-                    self.errors[path] = outcome  # type: ignore[assignment]
-                    continue
-                self.analysed.add(path)
-                self.digests[path], self.rows[path] = content, row
-                if outcome is not None:
-                    self.outcomes[path] = outcome
-                elif payload is not None:
-                    self.outcomes[path] = decode_summary(payload)
-                if self.cache is not None:
-                    self.cache.put(self._key(path), Entry(size, mtime_ns, content, settled, row))
-                    if payload is not None:
-                        self._store(content, payload)
+            for result in runner.map(_check_chunk, check_file, changed, work):
+                self._record(*result)
         finally:
             runner.close()
 
@@ -308,8 +335,8 @@ class FilePhase:
             return False
         settled = stat.st_mtime_ns < time.time_ns() - 2_000_000_000
         assert self.cache is not None
-        self.cache.put(self._key(path), Entry(stat.st_size, stat.st_mtime_ns, content, settled, entry.scan))
-        self.digests[path], self.rows[path] = content, entry.scan
+        self.cache.put(self._key(path), Entry(stat.st_size, stat.st_mtime_ns, content, settled))
+        self.digests[path] = content
         return True
 
     # -- 2. and 3. summarise --------------------------------------------------------------
@@ -318,6 +345,7 @@ class FilePhase:
         """Every readable file's Summary (full or stub), and the files that failed."""
         from lintloop.extract.prefilter import Scan, promote, stub_summary
 
+        self._rescan_missing()
         scans: Dict[str, Scan] = {}
         for path, row in self.rows.items():
             try:
@@ -326,7 +354,7 @@ class FilePhase:
                 scans[path] = Scan(True, ())  # a damaged scan: analyse the file in full
         chosen = promote(scans, self.root)
         summaries: Dict[str, Summary] = {}
-        missing: List[str] = []
+        missing: List[Tuple[str, Optional[FrozenSet[str]]]] = []
         work = 0
         for path in self.files:
             if path not in scans:
@@ -336,9 +364,9 @@ class FilePhase:
                 continue
             outcome = self.outcomes.get(path)
             if outcome is None and self.cache is not None:
-                outcome = self.cache.load_summary(self.digests[path])
+                outcome = self.cache.load_summary(blob_key(self.digests[path], chosen[path]))
             if outcome is None:
-                missing.append(path)
+                missing.append((path, chosen[path]))
                 work += _size(path)
             elif isinstance(outcome, FileError):
                 self.errors[path] = outcome
@@ -354,7 +382,7 @@ class FilePhase:
                         continue
                     summaries[path] = decode_summary(payload)
                     if self.cache is not None:
-                        self._store(content, payload)
+                        self._store(blob_key(content, chosen[path]), payload)
             finally:
                 runner.close()
         return summaries, [self.errors[p] for p in self.files if p in self.errors]
@@ -371,6 +399,43 @@ class FilePhase:
                               [list(astuple(e)) for e in errors]])
         return hashlib.blake2b(payload.encode("utf-8"), digest_size=16).hexdigest()
 
+    def _rescan_missing(self) -> None:
+        """Scans of cached files come from the scan table; content without one is read again."""
+        missing = []
+        for path in self.files:
+            if path in self.digests and path not in self.rows:
+                row = self.cache.scan(self.digests[path]) if self.cache is not None else None
+                if row is None:
+                    missing.append(path)
+                else:
+                    self.rows[path] = row
+        if not missing:
+            return
+        runner = self._runner(len(missing))
+        try:
+            for path, size, mtime_ns, settled, content, row, outcome, payload in runner.map(
+                    _check_chunk, check_file, missing, sum(_size(p) for p in missing)):
+                self._record(path, size, mtime_ns, settled, content, row, outcome, payload)
+        finally:
+            runner.close()
+
+    def _record(self, path: str, size: int, mtime_ns: int, settled: bool, content: str, row: Any,
+                outcome: Optional[FileError], payload: Optional[bytes]) -> None:
+        if row is None:
+            self.errors[path] = outcome  # type: ignore[assignment]
+            self.digests.pop(path, None)
+            return
+        self.analysed.add(path)
+        self.digests[path], self.rows[path] = content, row
+        if outcome is not None:
+            self.outcomes[path] = outcome
+        elif payload is not None:
+            self.outcomes[path] = decode_summary(payload)
+        if self.cache is not None:
+            self.cache.put(self._key(path), Entry(size, mtime_ns, content, settled), row)
+            if payload is not None:
+                self._store(content, payload)
+
     # -- helpers ---------------------------------------------------------------------------
 
     @property
@@ -384,9 +449,19 @@ class FilePhase:
         return sum(1 for p in self.digests if p not in self.analysed)
 
     def _key(self, path: str) -> str:
-        absolute = os.path.abspath(path)
-        relative = os.path.relpath(absolute, self.root)
-        return absolute if relative.startswith("..") else relative.replace(os.sep, "/")
+        """The file's cache key: its path from the project root (absolute when outside it)."""
+        if os.path.isabs(path):
+            absolute = path
+        else:
+            if self._cwd is None:
+                self._cwd = os.getcwd()
+            absolute = self._cwd + os.sep + path
+        if os.sep + "." in absolute or os.sep * 2 in absolute or (os.altsep and os.altsep in absolute):
+            absolute = os.path.abspath(absolute)
+        prefix = self.root.rstrip(os.sep) + os.sep
+        if absolute.startswith(prefix):
+            return absolute[len(prefix):].replace(os.sep, "/")
+        return absolute
 
     def _store(self, content: str, payload: bytes) -> None:
         assert self.cache is not None
@@ -398,6 +473,15 @@ class FilePhase:
     def _runner(self, total: int) -> "Runner":
         advance = self.progress.begin(total).advance if self.progress is not None else None
         return Runner(self.vocab, self.jobs, advance, self.progress)
+
+
+def blob_key(content: str, needed: Optional[FrozenSet[str]]) -> str:
+    """Where a Summary is cached: its content digest, plus the names a reduced helper keeps."""
+    if not needed:
+        return content
+    import hashlib
+
+    return content + "-" + hashlib.blake2b("\0".join(sorted(needed)).encode("utf-8"), digest_size=6).hexdigest()
 
 
 def _size(path: str) -> int:

@@ -90,7 +90,7 @@ def _cell_place(data: bytes, line: int, column: Optional[int]) -> str:
 #: Recursion allowed while summarising one file: Python's parser accepts expressions
 #: nested deeper than the default limit lets a recursive visitor follow, so code that
 #: Python compiles (a 1 000-term concatenation) must not hit RecursionError here.
-DEEP_RECURSION_LIMIT = 30_000
+DEEP_RECURSION_LIMIT = 10_000
 DEEP_STACK_SIZE = 512 * 1024 * 1024
 
 

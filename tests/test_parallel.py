@@ -49,7 +49,7 @@ def test_pool_that_cannot_start_falls_back_to_serial(chdir_root, small_pool, mon
 
 def test_worker_results_pickle():
     path = str(FIXTURES / "ll001_canonical_transformers.py")
-    for result in (parallel.check_file(path, Vocabulary()), parallel.summarise_file(path, Vocabulary()),
+    for result in (parallel.check_file(path, Vocabulary()), parallel.summarise_file((path, None), Vocabulary()),
                    parallel.check_file(str(FIXTURES / "missing.py"), Vocabulary())):
         assert pickle.loads(pickle.dumps(result)) == result
 

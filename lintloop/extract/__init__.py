@@ -75,7 +75,7 @@ def _summarise_tree(tree: ast.Module, text: str, vocab: Vocabulary, directives, 
     state = ModuleState()
     functions: List[Function] = []
 
-    module = FunctionBuilder("<module>", "", 1)
+    module = FunctionBuilder("<module>", "", 1, scope.column)
     interpreter = Interpreter(scope, state, module, is_module=True)
     interpreter.run(tree.body)
     state.module_bindings = {
@@ -108,7 +108,7 @@ def _global_ref(qualname: str, ref):
 def _function(scope: ModuleScope, state: ModuleState, node: ast.AST, qualname: str, cls: str,
               closure: Dict[str, frozenset], outer_self: str = "", outer_cls: str = "") -> List[Function]:
     """Interpret one function (and, after it, the functions nested in it)."""
-    builder = FunctionBuilder(qualname, cls, node.lineno)  # type: ignore[attr-defined]
+    builder = FunctionBuilder(qualname, cls, node.lineno, scope.column)  # type: ignore[attr-defined]
     arguments: ast.arguments = node.args  # type: ignore[attr-defined]
     params = list(getattr(arguments, "posonlyargs", [])) + list(arguments.args)
     if arguments.vararg:

@@ -8,7 +8,7 @@ an edge added twice is kept once.
 from __future__ import annotations
 
 import ast
-from typing import Dict, Hashable, List, Optional, Tuple
+from typing import Callable, Dict, Hashable, List, Optional, Tuple
 
 from lintloop.summary import CallSite, Edge, Function, Marker, Node, Ref, Refs
 
@@ -36,17 +36,29 @@ class NodeData:
                     self.loops, self.info, tuple(self.consults), self.template)
 
 
-def position(node: ast.AST) -> Tuple[int, int, int, int]:
-    """1-based (line, column, end line, end column) of an ast node."""
+#: maps (line, UTF-8 byte offset) to a 0-based character offset in that line
+ColumnMap = Callable[[int, int], int]
+
+
+def _bytes_are_characters(line: int, offset: int) -> int:
+    return offset
+
+
+def position(node: ast.AST, columns: ColumnMap = _bytes_are_characters) -> Tuple[int, int, int, int]:
+    """1-based (line, column, end line, end column) of an ast node, columns in characters
+    (``ast`` counts UTF-8 bytes, which differ on lines with non-ASCII text)."""
     line = getattr(node, "lineno", 1)
-    column = getattr(node, "col_offset", 0) + 1
+    column = columns(line, getattr(node, "col_offset", 0)) + 1
     end_line = getattr(node, "end_lineno", None) or line
-    end_column = (getattr(node, "end_col_offset", None) or (column - 1)) + 1
+    end_offset = getattr(node, "end_col_offset", None)
+    end_column = (columns(end_line, end_offset) if end_offset is not None else column - 1) + 1
     return line, column, end_line, end_column
 
 
 class FunctionBuilder:
-    def __init__(self, qualname: str, cls: str, line: int) -> None:
+    def __init__(self, qualname: str, cls: str, line: int,
+                 columns: ColumnMap = _bytes_are_characters) -> None:
+        self.columns = columns
         self.qualname = qualname
         self.cls = cls
         self.line = line
@@ -73,7 +85,7 @@ class FunctionBuilder:
 
     def node_for(self, tag: str, at: ast.AST, kind: str, text: str, loops: Tuple[int, ...],
                  extra: Hashable = None) -> int:
-        line, column, end_line, end_column = position(at)
+        line, column, end_line, end_column = position(at, self.columns)
         return self.new_node((tag, line, column, end_line, end_column, extra), kind, line, column, text, loops)
 
     def has_key(self, key: Hashable) -> Optional[int]:
@@ -83,7 +95,7 @@ class FunctionBuilder:
              extra: Refs = (), reads: Refs = ()) -> None:
         if src == dst and kind in ("flow", "store", "alias"):
             return
-        line, column, end_line, end_column = position(at)
+        line, column, end_line, end_column = position(at, self.columns)
         key = (src, dst, kind, line, column)
         existing = self._edges.get(key)
         if existing is not None:
@@ -101,6 +113,9 @@ class FunctionBuilder:
 
     def marker(self, marker: Marker) -> None:
         self._markers[(marker.kind, marker.line, marker.column, marker.refs)] = marker
+
+    def position(self, node: ast.AST) -> Tuple[int, int, int, int]:
+        return position(node, self.columns)
 
     def return_position(self, index: int) -> int:
         return self.new_node(("return", index), "ret", self.line, 1,

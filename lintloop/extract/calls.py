@@ -14,7 +14,6 @@ import builtins
 import re
 from typing import Dict, List, Optional, Tuple
 
-from lintloop.extract.builder import position
 from lintloop.extract.values import EMPTY, NO_PREDICATE, Refs, Seq, Tup, Value, flat, sort_refs, union
 from lintloop.summary import CallSite, Marker
 from lintloop import vocabulary as V
@@ -26,7 +25,7 @@ _PASSING_BUILTINS = frozenset({"iter", "next", "str", "int", "float", "sum", "ab
 _SAMPLE_EXEMPT_NAMES = frozenset({"random", "rng", "df", "dataframe", "dist", "distribution", "posterior",
                                   "prior", "normal", "noise", "np", "sampler", "series", "latent_dist",
                                   "categorical", "bernoulli", "multinomial", "policy_dist", "action_dist",
-                                  "pi", "m", "d", "q_z", "p_z", "qz", "pz"})
+                                  "q_z", "p_z", "qz", "pz"})
 _NOT_A_MODEL = re.compile(r"Tokenizer|Processor|FeatureExtractor|Config|Scheduler|Extractor")
 _PATH_KWARGS = ("path", "save_directory", "output_dir", "filepath", "file_path", "path_or_buf",
                 "repo_id", "dataset_path", "pretrained_model_name_or_path", "fname", "f", "file")
@@ -135,7 +134,7 @@ def project_call(it, call: ast.Call, callee: Tuple[str, ...], args: Args, receiv
                  name: str = "") -> Value:
     """A call resolved by the linker (a project function or an unknown one)."""
     node = result_node(it, call)
-    line, column, end_line, end_column = position(call)
+    line, column, end_line, end_column = it.b.position(call)
     site = CallSite(
         node, callee, sort_refs(flat(receiver)),
         tuple(sort_refs(flat(v)) for v in args.positional),
@@ -582,12 +581,12 @@ def method_call(it, call: ast.Call, method: str, receiver: Value, args: Args, re
         return sampler_step(it, call, args)
     if method in V.BACKWARD_METHODS:
         loss = flat(args.get(0, "loss")) if call.args or "loss" in args.keywords else recv
-        line, column, end_line, end_column = position(call)
+        line, column, end_line, end_column = it.b.position(call)
         it.b.marker(Marker("backward", sort_refs(loss), -1, line, column, end_line, end_column, text))
         return EMPTY
     if method == "gradient" and call.args:  # tf.GradientTape
         loss = flat(args.get(0))
-        line, column, end_line, end_column = position(call)
+        line, column, end_line, end_column = it.b.position(call)
         it.b.marker(Marker("backward", sort_refs(loss), -1, line, column, end_line, end_column, text,
                            sort_refs(flat(args.get(1)))))
         return derived(it, call, loss)
@@ -697,7 +696,7 @@ def sampler_step(it, call: ast.Call, args: Args) -> Refs:
     """``scheduler.step(noise_pred, t, latents)``: one step of a diffusion sampling loop."""
     node = derived(it, call, args.all())
     result = next(iter(node))
-    line, column, end_line, end_column = position(call)
+    line, column, end_line, end_column = it.b.position(call)
     it.b.marker(Marker("sampler", sort_refs(flat(args.get(0, "model_output"))), result, line, column,
                        end_line, end_column, it.scope.call_text(call)))
     return node

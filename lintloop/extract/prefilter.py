@@ -25,7 +25,7 @@ import ast
 import os
 import re
 from dataclasses import dataclass, replace
-from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import Dict, FrozenSet, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
 
 from lintloop.extract.directives import read_directives
 from lintloop.extract.source import SourceError, decode_python
@@ -151,6 +151,64 @@ def _relevant(data: bytes, words: Tuple[bytes, ...]) -> bool:
     return False
 
 
+#: Relevant files longer than this are reduced to their relevant top-level blocks.
+REDUCE_LINES = 600
+#: ... when that drops at least this share of their lines.
+REDUCE_SHARE = 0.3
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def reduce_source(text: str, extra_words: Iterable[str] = (), needed: Iterable[str] = ()) -> Optional[str]:
+    """A large relevant file with only its relevant parts left, line numbers kept.
+
+    Module-level statements stay, and so do the top-level functions and classes
+    whose own text holds generation or training vocabulary, plus the top-level
+    functions those call (transitively), and the ``needed`` names (what other files
+    import from a helper module).  Other top-level definitions become blank
+    lines: in a 4,000-line model file, the one class that calls ``generate`` is
+    interpreted and the forty layers beside it are not.  Calls into what was
+    dropped are unknown calls (data passes through them).  None when the file does
+    not parse or when too little would be dropped.
+    """
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return None
+    lines = text.splitlines(keepends=True)
+    blocks: Dict[str, Tuple[int, int, bool]] = {}
+    covered: Set[int] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            start = min([node.lineno] + [d.lineno for d in node.decorator_list])
+            end = node.end_lineno or node.lineno
+            blocks[node.name] = (start, end, isinstance(node, ast.ClassDef))
+            covered.update(range(start, end + 1))
+    if not blocks:
+        return None
+    words = tuple(w.encode("utf-8") for w in extra_words)
+
+    def segment(name: str) -> str:
+        start, end, _ = blocks[name]
+        return "".join(lines[start - 1:end])
+
+    kept = {name for name in blocks if name in needed or _relevant(segment(name).encode("utf-8"), words)
+            or _VOCABULARY_DEFS.search(segment(name).encode("utf-8"))}
+    outside = "".join(line for number, line in enumerate(lines, 1) if number not in covered)
+    frontier = [outside] + [segment(name) for name in kept]
+    while frontier:
+        used = set(_WORD.findall("".join(frontier)))
+        new = {name for name in used if name in blocks and name not in kept and not blocks[name][2]}
+        kept |= new
+        frontier = [segment(name) for name in new]
+    dropped: Set[int] = set()
+    for name, (start, end, _) in blocks.items():
+        if name not in kept:
+            dropped.update(range(start, end + 1))
+    if len(dropped) < REDUCE_SHARE * len(lines):
+        return None
+    return "".join("\n" if number in dropped else line for number, line in enumerate(lines, 1))
+
+
 def _in_doctest(data: bytes, position: int) -> bool:
     """A match on a ``>>>`` or ``...`` line is a docstring example, not code."""
     start = data.rfind(b"\n", 0, position) + 1
@@ -228,17 +286,19 @@ def stub_summary(item: Scan) -> Summary:
 # -- which skipped files still need the full interpretation ---------------------------
 
 
-def promote(scans: Mapping[str, Scan], root: str) -> Set[str]:
-    """The files to interpret in full.
+def promote(scans: Mapping[str, Scan], root: str) -> Dict[str, Optional[FrozenSet[str]]]:
+    """The files to interpret, each with the names it is needed for (None: all of it).
 
-    * every relevant file;
+    * every relevant file (all of it);
     * its glue: each file that imports from a relevant module one of the top-level
       functions whose text is relevant (or the module itself, when it has one),
       so ``data = make(model); train_on(model, data)`` in a third file is followed;
     * the helpers of both: each project module from which a relevant file imports a
-      name it calls (a glue file: any name), unless the name is a class whose text
+      name it uses (a glue file: any name), unless the name is a class whose text
       holds no vocabulary (resolved through re-exports).  A verifier that runs unit
-      tests or asks a human is read this way, so its name alone never decides.
+      tests or asks a human is read this way, so its name alone never decides.  A
+      helper is needed for the names imported from it (all of it when the module
+      itself is imported).
     """
     modules = _module_table(scans, root)
     relevant = {path for path, item in scans.items() if item.relevant}
@@ -251,17 +311,24 @@ def promote(scans: Mapping[str, Scan], root: str) -> Set[str]:
                    if target in relevant):
                 glue.add(path)
                 break
-    chosen = relevant | glue
-    helpers = set()
+    chosen: Dict[str, Optional[Set[str]]] = {path: None for path in relevant | glue}
+    helpers: Dict[str, Optional[Set[str]]] = {}
     for path in sorted(chosen):
         item = scans[path]
         for imp in item.imports:
             if item.relevant and imp.local not in item.called:
                 continue
             for target, name in _resolve(modules, path, imp, scans):
-                if not name or not _class_like(name) or name in scans[target].active:
-                    helpers.add(target)
-    return chosen | helpers
+                if target in chosen or not (not name or not _class_like(name) or name in scans[target].active):
+                    continue
+                if not name:
+                    helpers[target] = None
+                elif target not in helpers:
+                    helpers[target] = {name}
+                elif helpers[target] is not None:
+                    helpers[target].add(name)  # type: ignore[union-attr]
+    chosen.update(helpers)
+    return {path: None if names is None else frozenset(names) for path, names in chosen.items()}
 
 
 def _class_like(name: str) -> bool:
@@ -324,7 +391,7 @@ def _resolve(modules: Dict[str, _Module], importer: str, imp: Import, scans: Map
     return []
 
 
-def counts(scans: Mapping[str, Scan], chosen: Set[str]) -> Tuple[int, int, int]:
+def counts(scans: Mapping[str, Scan], chosen: Mapping[str, object]) -> Tuple[int, int, int]:
     """(relevant, promoted, stubbed) file counts, for the benchmark report."""
     relevant = sum(1 for item in scans.values() if item.relevant)
     return relevant, len(chosen) - relevant, len(scans) - len(chosen)

@@ -37,6 +37,7 @@ class ModuleScope:
     assigned: Set[str] = field(default_factory=set)
     function_facts: Dict[int, "FunctionFacts"] = field(default_factory=dict)
     _lines: Optional[List[int]] = None
+    _text_lines: Optional[List[str]] = None
 
     # -- source snippets -----------------------------------------------------------
 
@@ -56,6 +57,17 @@ class ModuleScope:
         if len(text) > limit:
             text = text[: limit - 3].rstrip() + "..."
         return text
+
+    def column(self, line: int, offset: int) -> int:
+        """The character offset of a UTF-8 byte offset in a line (they differ only on non-ASCII lines)."""
+        if self._text_lines is None:
+            self._text_lines = self.text.splitlines()
+        if not 0 < line <= len(self._text_lines):
+            return offset
+        text = self._text_lines[line - 1]
+        if text.isascii():
+            return offset
+        return len(text.encode("utf-8")[:offset].decode("utf-8", errors="ignore"))
 
     def call_text(self, call: ast.Call) -> str:
         """``lm.generate(...)``: the callee and an elided argument list."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
@@ -87,6 +88,8 @@ def make_finding(graph: FlowGraph, rule: Rule, edge: GEdge, message: str, flow: 
                  identity: str) -> Finding:
     cell, line = display(graph, edge.path, edge.line)
     end_line = line + (edge.end_line - edge.line)
-    digest = hashlib.sha256(f"{rule.code}|{edge.path}|{edge.text}|{identity}".encode()).hexdigest()[:20]
+    # the path as typed may be `src/x.py` or `./src/x.py`: the fingerprint must not care
+    where = os.path.normpath(edge.path).replace(os.sep, "/")
+    digest = hashlib.sha256(f"{rule.code}|{where}|{edge.text}|{identity}".encode()).hexdigest()[:20]
     return Finding(rule.code, edge.path, Span(line, edge.column, end_line, edge.end_column), message,
                    rule.severity, flow, cell, digest, edge.line)
