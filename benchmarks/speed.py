@@ -67,7 +67,7 @@ def _wheels(directory: Path, package: str, version: Optional[str]) -> List[Path]
 def _age_files(root: Path) -> None:
     """Give unpacked files an old mtime, as a checkout that is not being edited has."""
     old = time.time() - 3600
-    for path in root.rglob("*"):
+    for path in [root] + (list(root.rglob("*")) if root.is_dir() else []):
         os.utime(path, (old, old))
 
 

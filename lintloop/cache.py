@@ -281,22 +281,27 @@ class Cache:
         entries = self._merged()
         entries = {key: entry for key, entry in entries.items() if os.path.exists(os.path.join(root, key))}
         live = {entry.digest for entry in entries.values()}
-        if self.scans is None:
-            self.scans = self._load_scans()
-        scans = {d: row for d, row in list(self.scans.items()) + list(self.new_scans.items()) if d in live}
+        # the scan table is rewritten only when it gains or loses content (not after a `touch`)
+        rewrite_scans = bool(self.new_scans) or any(v is None for v in self.touched.values())
         index = json.dumps({"format": INDEX_FORMAT, "files": {k: e.row() for k, e in sorted(entries.items())}},
                            separators=(",", ":"))
-        table = json.dumps({"format": INDEX_FORMAT, "scans": scans}, separators=(",", ":"))
         try:
-            # scans first: an index never names content whose scan is missing for long
-            _atomic_write(self.scans_path, table.encode("utf-8"))
+            if rewrite_scans:
+                if self.scans is None:
+                    self.scans = self._load_scans()
+                self.scans = {d: row for d, row in list(self.scans.items()) + list(self.new_scans.items())
+                              if d in live}
+                # scans first: an index never names content whose scan is missing for long
+                table = json.dumps({"format": INDEX_FORMAT, "scans": self.scans}, separators=(",", ":"))
+                _atomic_write(self.scans_path, table.encode("utf-8"))
             _atomic_write(self.index_path, index.encode("utf-8"))
         except OSError as exc:
             self.warnings.append(f"cache not saved: {exc.strerror or exc}")
             return
-        self.entries, self.scans = entries, scans
+        self.entries = entries
         self.touched, self.new_scans = {}, {}
-        self._collect_garbage(entries)
+        if rewrite_scans:  # content came or went: some blobs may be unreferenced now
+            self._collect_garbage(entries)
 
     def _merged(self) -> Dict[str, Entry]:
         """Our entries over those another process wrote since we read the index."""
@@ -349,6 +354,8 @@ class _Codec:
         from lintloop import summary as module
 
         self.getters: Dict[type, Any] = {}
+        #: record types with scalar fields only: built straight from their row
+        self.flat: set = set()
         self.fields: Dict[type, List[Tuple[Optional[type], bool]]] = {}
         pending = [Summary]
         while pending:
@@ -367,6 +374,8 @@ class _Codec:
                 if nested is not None:
                     pending.append(nested)
             self.fields[cls] = spec
+            if not any(nested is not None or is_tuple for nested, is_tuple in spec):
+                self.flat.add(cls)
             names = [item.name for item in fields(cls)]
             self.getters[cls] = operator.attrgetter(*names) if len(names) > 1 else (
                 lambda value, _name=names[0]: (getattr(value, _name),))
@@ -381,6 +390,11 @@ class _Codec:
         spec = self.fields[cls]
         if type(row) is not list or len(row) != len(spec):
             raise ValueError(f"bad {cls.__name__} record")
+        if cls in self.flat:
+            for raw in row:
+                if type(raw) in (list, dict):
+                    raise ValueError(f"bad {cls.__name__} record")
+            return cls(*row)
         values = []
         for (nested, is_tuple), raw in zip(spec, row):
             if nested is not None:

@@ -44,9 +44,14 @@ def discover(paths: Sequence[str], exclude: Iterable[str] = (), root: str = ".")
         if excluded(given, patterns, root):
             continue
         if os.path.isdir(given):
-            for path in _walk(given, patterns, root, errors):
+            walk_errors: List[FileError] = []
+            for path in _walk(given, patterns, root, walk_errors):
                 # `lintloop .` prints loop.py, not ./loop.py (as ruff does)
                 add(path[2:] if given in (".", "./") and path.startswith("./") else path)
+            for error in walk_errors:  # directories too
+                if given in (".", "./") and error.path.startswith("./"):
+                    error = FileError(error.path[2:], error.code, error.message)
+                errors.append(error)
         elif os.path.lexists(given):  # files, and what is not one (reported when read)
             add(given)
         else:

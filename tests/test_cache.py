@@ -278,3 +278,17 @@ def test_unreadable_file_is_not_cached(tmp_path, monkeypatch):
     first = run(project, monkeypatch)
     second = run(project, monkeypatch)
     assert [e.code for e in first.errors] == [e.code for e in second.errors] == ["LL901"]
+
+
+def test_damaged_scan_table_is_rebuilt_with_one_warning(tmp_path, monkeypatch):
+    project = make_project(tmp_path, KEEPS_ALL)
+    expected = findings(run(project, monkeypatch))
+    for stored in (project / ".lintloop_cache").glob("*/*/results/*.json"):
+        stored.unlink()
+    [scans] = list((project / ".lintloop_cache").glob("*/*/scans.json"))
+    scans.write_text('{"format": 1, "scans": {')
+    result = run(project, monkeypatch)
+    assert findings(result) == expected
+    assert len(result.warnings) == 1 and "scans" in result.warnings[0] and "rebuilding" in result.warnings[0]
+    assert result.stats.parsed == 4  # every file was read again to rebuild its scan
+    assert run(project, monkeypatch).warnings == ()

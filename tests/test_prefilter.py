@@ -117,3 +117,18 @@ def test_prefilter_changes_no_fixture_finding(chdir_root):
     key = lambda r: sorted((f.path, f.span.line, f.code, f.message, f.flow) for f in r.findings)  # noqa: E731
     assert key(filtered) == key(parsed)
     assert filtered.stats.parsed == len(sources)
+
+
+def test_module_names_agree_with_the_linker(tmp_path, chdir_root):
+    from lintloop.extract.prefilter import ModuleNamer
+    from lintloop.link.modules import module_names
+
+    write(tmp_path, {"src/pkg/__init__.py": "", "src/pkg/sub/__init__.py": "", "src/pkg/sub/m.py": "",
+                     "lib/tool.py": "", "scripts/run.py": "", "top.py": ""})
+    paths = [str(p) for p in tmp_path.rglob("*.py")]
+    fixture_paths = [os.path.relpath(p) for p in FIXTURES.rglob("*.py")]
+    for group, root in ((paths, str(tmp_path)), (fixture_paths, str(ROOT)), (fixture_paths, str(FIXTURES))):
+        namer = ModuleNamer(group, root)
+        known = {os.path.abspath(p) for p in group}
+        for path in group:
+            assert namer(path) == module_names(path, root, known), path

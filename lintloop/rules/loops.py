@@ -200,6 +200,8 @@ def model_label(graph: FlowGraph, call: TrainCall, producer: Optional[GEdge] = N
 
 def node_label(graph: FlowGraph, start: str, function: str = "") -> str:
     """The nearest named value of the same model: ``student`` for ``Trainer(model=student).model``."""
+    if start.startswith("A:"):
+        return start[2:]  # a hosted model id or a checkpoint path
     seen = {start}
     frontier = [start]
     for _ in range(4):
@@ -210,6 +212,10 @@ def node_label(graph: FlowGraph, start: str, function: str = "") -> str:
             info = graph.nodes.get(node)
             if info is not None and info.name and info.name.isidentifier():
                 named.append((info.function != function, node, info.name))
+            elif info is not None and info.kind == "attr":
+                owner = _attribute_owner(graph, node)
+                if owner:
+                    named.append((info.function != function, node, owner))
         if named:
             return sorted(named)[0][2]
         following = []
@@ -221,6 +227,16 @@ def node_label(graph: FlowGraph, start: str, function: str = "") -> str:
                         seen.add(other)
                         following.append(other)
         frontier = following
+    return ""
+
+
+def _attribute_owner(graph: FlowGraph, node: str) -> str:
+    """``trainer.model`` for the field node of a named object."""
+    for edge in graph.inc.get(node, ()):
+        if edge.kind == "attr":
+            owner = graph.nodes.get(edge.src)
+            if owner is not None and owner.name and owner.name.isidentifier():
+                return f"{owner.name}.{edge.text}"
     return ""
 
 
