@@ -142,6 +142,21 @@ def tool(name: str) -> List[str]:
     return [found]
 
 
+def freeze_lintloop() -> None:
+    """Run a copy of lintloop's code taken now, for every run of the benchmark.
+
+    The cache is keyed by the size and mtime of lintloop's own modules (a development
+    checkout never reuses results of older code); an edit in the working tree during
+    the benchmark would otherwise turn warm runs into cold ones.
+    """
+    import lintloop
+
+    source = Path(lintloop.__file__).resolve().parent
+    frozen = Path(tempfile.mkdtemp(prefix="lintloop-bench-code-"))
+    shutil.copytree(source, frozen / "lintloop", ignore=shutil.ignore_patterns("__pycache__"))
+    os.environ["PYTHONPATH"] = str(frozen) + os.pathsep + os.environ.get("PYTHONPATH", "")
+
+
 def run_benchmark(tree: Path, runs: int, flake8_runs: int, jobs: Optional[int], gnu_time: bool,
                   skip_peers: bool) -> Dict[str, Row]:
     cwd = tree.parent
@@ -277,7 +292,7 @@ def table(rows: Dict[str, Row], runs: int) -> str:
         def ratio(peer: Optional[Row]) -> str:
             if peer is None or not row.name.startswith("lintloop"):
                 return ""
-            return f"{row.median / peer.median:.2f}x"
+            return f"{row.median / peer.median:.3g}x"
         out.append(f"| {row.name} | {row.median:.2f} s | {len(row.walls)} | {max(row.rss):.0f} MB | "
                    f"{ratio(ruff_cold)} | {ratio(ruff_warm)} | {ratio(flake8)} |")
     return "\n".join(out) + "\n"
@@ -320,6 +335,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     parser.add_argument("--output", help="also write the report (markdown) to this file")
     args = parser.parse_args(argv)
 
+    freeze_lintloop()
     tree = fetch_tree(args.package, args.version)
     files, lines = tree_size(tree)
     gnu_time = has_gnu_time()

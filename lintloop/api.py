@@ -7,6 +7,7 @@ per-file work.  Nothing here prints; reporters render the returned result.
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
@@ -86,7 +87,8 @@ def open_cache(config: Config, options: Options, vocab: Vocabulary):
     from lintloop.cache import Cache, cache_key, resolve_dir
 
     directory = resolve_dir(config.root, options.cache_dir, config.cache_dir)
-    return Cache.open(directory, cache_key(vocab.fingerprint()), __version__)
+    # one key directory per project root: a shared $LINTLOOP_CACHE_DIR never mixes two checkouts
+    return Cache.open(directory, cache_key(vocab.fingerprint(), os.path.abspath(config.root)), __version__)
 
 
 def summarise_files(files: Sequence[str], vocab: Vocabulary, config: Config, options: Options

@@ -3,7 +3,8 @@
 Layout (ruff's, adapted)::
 
     .lintloop_cache/                  CACHEDIR.TAG and a ``*`` .gitignore
-      <lintloop version>/<key>/       key: hash(SUMMARY_VERSION, vocabulary, Python version)
+      <lintloop version>/<key>/       key: hash(SUMMARY_VERSION, vocabulary, Python version,
+                                      lintloop's own code, project root)
         index.json                    path -> size, mtime, content digest
         scans.json                    content digest -> prefilter scan (read only when needed)
         blobs/<ab>/<digest>.json      a Summary, by content digest, with a checksum

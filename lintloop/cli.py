@@ -104,7 +104,10 @@ def check(paths: Sequence[str], output_format: str, select: Optional[str], exten
         sys.exit(130)
     except Exception as exc:  # noqa: BLE001 - a bug in the global pass: one line, exit 2
         _internal_error(exc, verbose)
-    result = _apply_baseline(result, baseline_file, write_baseline, verbose)
+    try:
+        result = _apply_baseline(result, baseline_file, write_baseline, verbose)
+    except Exception as exc:  # noqa: BLE001 - a bug: one line, exit 2
+        _internal_error(exc, verbose)
     _emit(result, output_format, quiet, output_file, statistics)
     sys.exit(exit_status(result, exit_zero))
 
@@ -169,11 +172,13 @@ def _emit(result: LintResult, output_format: str, quiet: bool, output_file: Opti
 
     if output_file:
         try:
-            with open(output_file, "w", encoding="utf-8") as handle:
+            # surrogateescape: a file name that is not UTF-8 is written back as the bytes it was
+            with open(output_file, "w", encoding="utf-8", errors="surrogateescape") as handle:
                 write(handle)
         except OSError as exc:
             _fail(f"cannot write {output_file}: {exc.strerror or exc}")
         return
+    _tolerant(sys.stdout)
     try:
         write(sys.stdout)
         sys.stdout.flush()
@@ -182,6 +187,16 @@ def _emit(result: LintResult, output_format: str, quiet: bool, output_file: Opti
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         sys.exit(exit_status(result))
+
+
+def _tolerant(stream: TextIO) -> None:
+    """Never fail on a character the stream cannot encode: a file name that is not UTF-8
+    goes out as its original bytes, and source text a legacy console cannot show is escaped."""
+    encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+    try:
+        stream.reconfigure(errors="surrogateescape" if encoding == "utf8" else "backslashreplace")  # type: ignore
+    except (AttributeError, ValueError, OSError):
+        pass  # not a TextIOWrapper (a test runner's buffer): leave it
 
 
 def _internal_error(exc: BaseException, verbose: bool) -> "None":

@@ -144,7 +144,7 @@ def parse_table(table: Dict[str, Any], source: str, root: str) -> Config:
             known = sorted(list(_LIST_KEYS) + list(_STRING_KEYS))
             hint = difflib.get_close_matches(key, known, n=1)
             suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
-            raise ConfigError(f"{source}: [tool.lintloop] unknown key '{key}'{suggestion}")
+            raise ConfigError(f"{source}: [tool.lintloop] unknown key {key!r}{suggestion}")  # repr: one line
     for key in _CODE_KEYS:
         for code in values.get(_LIST_KEYS[key], ()):
             check_code(code, f"{source}: [tool.lintloop] '{key}'", known_codes())
@@ -156,7 +156,7 @@ def check_code(code: str, where: str, known: Iterable[str]) -> None:
     upper = code.upper()
     if upper and (upper == "ALL" or any(k.startswith(upper) for k in known)):
         return
-    raise ConfigError(f"{where}: unknown rule code '{code}'")
+    raise ConfigError(f"{where}: unknown rule code {code!r}")
 
 
 def _string_list(value: Any, key: str, source: str) -> Tuple[str, ...]:

@@ -24,13 +24,14 @@ import sys
 import time
 from typing import Any, Callable, Dict, FrozenSet, Iterator, List, Optional, Sequence, Tuple, Union
 
-from lintloop.cache import Cache, Entry, decode_summary, digest
+from lintloop.cache import RACY_NS, Cache, Entry, decode_summary, digest
 from lintloop.discover import is_notebook
 from lintloop.progress import Progress
 from lintloop.summary import Summary
 from lintloop.types import FileError
 from lintloop.vocabulary import Vocabulary
 
+_LINTLOOP_NOQA = re.compile(rb"noqa[ \t]*:[^\n]*ll[0-9]")
 #: Files per job sent to a worker: large enough to amortise a round trip.
 CHUNK = 16
 #: Below this much work (bytes to read and analyse) a pool costs more than it saves.
@@ -76,7 +77,7 @@ def check_file(path: str, vocab: Vocabulary) -> Checked:
     if isinstance(data, FileError) or stat is None:
         error = data if isinstance(data, FileError) else FileError(path, "LL901", "cannot read: file vanished")
         return path, -1, -1, False, "", None, error, None
-    settled = stat.st_mtime_ns < time.time_ns() - 2_000_000_000
+    settled = stat.st_mtime_ns < time.time_ns() - RACY_NS
     item = scan(data, is_notebook(path), vocab.extra_words)
     row = scan_row(item)
     outcome: Optional[FileError] = None
@@ -112,7 +113,7 @@ def _summarise_relevant(path: str, data: bytes, vocab: Vocabulary, needed: Froze
         return summarise_bytes(path, data, vocab)
     lowered = data.lower()
     # only comments that name lintloop or its codes matter beyond the kept code (LL902)
-    whole = b"lintloop" in lowered or (b"noqa" in lowered and re.search(rb"noqa[ \t]*:[^\n]*ll[0-9]", lowered))
+    whole = b"lintloop" in lowered or (b"noqa" in lowered and _LINTLOOP_NOQA.search(lowered))
     directives, skip = read_directives(text) if whole else ((), False)
     reduced = None if skip else reduce_source(text, vocab.extra_words, needed)
     if reduced is None:
@@ -196,6 +197,8 @@ class Runner:
         """Results of ``one(item)`` for every item (a path, or a path and names), in any order."""
         pending = list(paths)
         if self.jobs > 1 and work >= POOL_THRESHOLD and len(pending) > CHUNK:
+            # largest files first, so that no worker is left with a big one at the end
+            pending.sort(key=lambda item: -_size(item if isinstance(item, str) else item[0]))
             pool = self._get_pool()
             if pool is not None:
                 yield from self._pooled(pool, chunk_job, one, pending)
@@ -209,16 +212,20 @@ class Runner:
         from concurrent.futures import as_completed
         from concurrent.futures.process import BrokenProcessPool
 
-        size = max(1, min(CHUNK, len(pending) // (self.jobs * 4) or 1))
-        chunks = [pending[i:i + size] for i in range(0, len(pending), size)]
-        futures = {pool.submit(chunk_job, chunk): chunk for chunk in chunks}
+        chunks = _chunks(pending, self.jobs)
+        futures: Dict[Any, List[Any]] = {}
+        try:
+            for chunk in chunks:
+                futures[pool.submit(chunk_job, chunk)] = chunk
+        except (OSError, RuntimeError, BrokenProcessPool):  # workers cannot be started
+            futures = {}
         done = set()
         try:
             for future in as_completed(futures):
                 chunk = futures[future]
                 try:
                     results = future.result()
-                except BrokenProcessPool:
+                except (BrokenProcessPool, OSError):
                     break
                 done.add(future)
                 self.progress(len(chunk))
@@ -226,8 +233,8 @@ class Runner:
         except BaseException:
             self.close(kill=True)
             raise
-        remaining = [chunk for future, chunk in futures.items() if future not in done]
-        if remaining:  # the pool died (a worker was killed): finish serially
+        remaining = [chunk for future, chunk in futures.items() if future not in done] if futures else chunks
+        if remaining:  # the pool could not start or died (a worker was killed): finish serially
             self.close(kill=True)
             self._pool_failed = True
             for chunk in remaining:
@@ -333,7 +340,7 @@ class FilePhase:
             return False
         if content != entry.digest:
             return False
-        settled = stat.st_mtime_ns < time.time_ns() - 2_000_000_000
+        settled = stat.st_mtime_ns < time.time_ns() - RACY_NS
         assert self.cache is not None
         self.cache.put(self._key(path), Entry(stat.st_size, stat.st_mtime_ns, content, settled))
         self.digests[path] = content
@@ -473,6 +480,24 @@ class FilePhase:
     def _runner(self, total: int) -> "Runner":
         advance = self.progress.begin(total).advance if self.progress is not None else None
         return Runner(self.vocab, self.jobs, advance, self.progress)
+
+
+def _chunks(items: List[Any], jobs: int) -> List[List[Any]]:
+    """Batches of at most CHUNK items and about 1/(8 * jobs) of the bytes each."""
+    sizes = [_size(item if isinstance(item, str) else item[0]) for item in items]
+    target = max(1, sum(sizes) // (jobs * 8))
+    chunks: List[List[Any]] = []
+    current: List[Any] = []
+    weight = 0
+    for item, size in zip(items, sizes):
+        current.append(item)
+        weight += size
+        if len(current) >= CHUNK or weight >= target:
+            chunks.append(current)
+            current, weight = [], 0
+    if current:
+        chunks.append(current)
+    return chunks
 
 
 def blob_key(content: str, needed: Optional[FrozenSet[str]]) -> str:

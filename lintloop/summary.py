@@ -25,6 +25,7 @@ project functions, or lets data pass through them when they stay unknown.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, fields
 from typing import Any, Dict, Tuple, Union
 
@@ -204,10 +205,16 @@ class Summary:
 
     @staticmethod
     def from_json(text: str) -> "Summary":
-        data = json.loads(text)
+        """The inverse of :meth:`to_json`; ValueError (only) for anything else."""
+        try:
+            data = json.loads(text)
+        except RecursionError:
+            raise ValueError("not a lintloop summary: nested too deeply") from None
         if not isinstance(data, list) or not data or data[0] != SUMMARY_VERSION:
             raise ValueError("not a lintloop summary of this version")
-        return _decode_summary(data)
+        summary = _decode_summary(data)
+        validate(summary)
+        return summary
 
 
 def empty_summary(trivial: bool = True, directives: Tuple[Directive, ...] = (),
@@ -234,11 +241,13 @@ def _tuple(value: Any) -> Any:
 
 def _build(cls: Any, row: list, nested: Dict[str, Any]) -> Any:
     names = [f.name for f in fields(cls)]
-    if len(row) != len(names):
+    if not isinstance(row, list) or len(row) != len(names):
         raise ValueError(f"bad {cls.__name__} record")
     kwargs = {}
     for name, raw in zip(names, row):
         if name in nested:
+            if not isinstance(raw, list):
+                raise ValueError(f"bad {cls.__name__}.{name}")
             kwargs[name] = tuple(nested[name](item) for item in raw)
         else:
             kwargs[name] = _tuple(raw)
@@ -257,3 +266,91 @@ def _decode_summary(row: list) -> Summary:
         "classes": lambda r: _build(ClassInfo, r, {}),
         "directives": lambda r: _build(Directive, r, {}),
     })
+
+
+# -- validation: a decoded Summary has exactly the shape its annotations say --------------------
+
+
+def validate(summary: Summary) -> None:
+    """Raise ValueError unless every field of ``summary`` has its annotated type
+    and every node a function refers to by number exists."""
+    _check(summary, Summary, "summary")
+    for info in summary.classes:
+        for base in info.bases:
+            _reference(base, f"base of {info.name}")
+    for imported in summary.imports:
+        if imported.level < 0:
+            raise ValueError(f"bad summary: import of {imported.module} at level {imported.level}")
+    refs = [ref for _, refs in summary.bindings for ref in refs]
+    for function in summary.functions:
+        for call in function.calls:
+            _reference(call.callee, f"callee in {function.qualname}")
+        refs += [ref for edge in function.edges for ref in (edge.src, edge.dst, *edge.extra, *edge.reads)]
+        refs += [ref for call in function.calls for ref in call.receiver]
+        refs += [ref for call in function.calls for group in call.args for ref in group]
+        refs += [ref for call in function.calls for _, group in call.kwargs for ref in group]
+    for ref in refs:
+        if isinstance(ref, str) and not _REF.match(ref):
+            raise ValueError(f"bad summary: reference {ref!r}")
+    for function in summary.functions:
+        ids = {node.id for node in function.nodes}
+        local = [function.return_node, *function.param_nodes, *function.return_positions]
+        local += [ref for edge in function.edges for ref in (edge.src, edge.dst, *edge.extra, *edge.reads)]
+        for call in function.calls:
+            local += [call.result, *call.receiver, *(r for refs in call.args for r in refs),
+                      *(r for _, refs in call.kwargs for r in refs)]
+        for marker in function.markers:
+            local += [*([marker.result] if marker.result != -1 else []), *marker.refs, *marker.models]  # -1: none
+        local += [ref for node in function.nodes for ref in node.consults]
+        missing = [ref for ref in local if isinstance(ref, int) and ref not in ids]
+        if missing:
+            raise ValueError(f"bad summary: {function.qualname} refers to missing node {missing[0]}")
+
+
+#: The string references of the module docstring.
+_REF = re.compile(r"L:.*#-?[0-9]+|F:.*|A:.*|G:.*|I:[0-9]+:.*:.*", re.S)
+#: callee and base kinds -> their lengths (``import`` has a numeric level second)
+_REFERENCE_LENGTHS = {"def": (2,), "method": (2,), "unknown": (2,), "objcall": (1,), "self": (3,), "super": (3,),
+                      "import": (3, 4)}
+
+
+def _reference(reference: Tuple[str, ...], where: str) -> None:
+    lengths = _REFERENCE_LENGTHS.get(reference[0] if reference else "")
+    if lengths is None or len(reference) not in lengths or \
+            (reference[0] == "import" and not re.fullmatch("[0-9]+", reference[1])):
+        raise ValueError(f"bad summary: {where} is {reference!r}")
+
+
+_CHECKERS: Dict[Any, Any] = {}
+
+
+def _check(value: Any, hint: Any, where: str) -> None:
+    checker = _CHECKERS.get(hint)
+    if checker is None:
+        checker = _CHECKERS[hint] = _checker(hint)
+    if not checker(value):
+        raise ValueError(f"bad summary: {where} is not {getattr(hint, '__name__', hint)}")
+
+
+def _checker(hint: Any):
+    import typing
+
+    if hint is int:
+        return lambda v: type(v) is int
+    if hint in (str, bool):
+        return lambda v: type(v) is hint
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is Union:
+        parts = [_checker(a) for a in args]
+        return lambda v: any(part(v) for part in parts)
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            item = _checker(args[0])
+            return lambda v: type(v) is tuple and all(item(x) for x in v)
+        items = [_checker(a) for a in args]
+        return lambda v: type(v) is tuple and len(v) == len(items) and all(c(x) for c, x in zip(items, v))
+    if isinstance(hint, type) and hasattr(hint, "__dataclass_fields__"):
+        hints = typing.get_type_hints(hint)
+        members = [(f.name, _checker(hints[f.name])) for f in fields(hint)]
+        return lambda v: type(v) is hint and all(check(getattr(v, name)) for name, check in members)
+    raise TypeError(f"no checker for {hint!r}")  # a new annotation: teach _checker about it

@@ -220,7 +220,10 @@ def test_deleted_files_are_pruned(tmp_path, monkeypatch):
 def test_cli_reports_counts_and_warnings(tmp_path, monkeypatch):
     project = make_project(tmp_path, KEEPS_ALL)
     monkeypatch.chdir(project)
-    runner = CliRunner()
+    try:
+        runner = CliRunner(mix_stderr=False)  # type: ignore[call-arg]  # click < 8.2
+    except TypeError:
+        runner = CliRunner()
     first = runner.invoke(main, ["--format", "json", "loop"])
     second = runner.invoke(main, ["--format", "json", "loop"])
     assert json.loads(first.stdout)["stats"]["parsed"] == 4
@@ -292,3 +295,18 @@ def test_damaged_scan_table_is_rebuilt_with_one_warning(tmp_path, monkeypatch):
     assert len(result.warnings) == 1 and "scans" in result.warnings[0] and "rebuilding" in result.warnings[0]
     assert result.stats.parsed == 4  # every file was read again to rebuild its scan
     assert run(project, monkeypatch).warnings == ()
+
+
+def test_projects_sharing_a_cache_directory_keep_apart(tmp_path, monkeypatch):
+    monkeypatch.setenv("LINTLOOP_CACHE_DIR", str(tmp_path / "shared"))
+    first = make_project(tmp_path / "a", KEEPS_ALL)
+    second = make_project(tmp_path / "b", VERIFIES)
+    stat = (first / "loop" / "verify.py").stat()
+    for project in (first, second):  # same path, size and mtime: only the root tells them apart
+        target = project / "loop" / "verify.py"
+        target.write_text((KEEPS_ALL if project == first else VERIFIES).ljust(400))
+        os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert findings(run(first, monkeypatch)) != set()
+    assert findings(run(second, monkeypatch)) == set()
+    assert findings(run(first, monkeypatch)) != set()
+    assert len(list((tmp_path / "shared").glob("*/*/index.json"))) == 2

@@ -493,8 +493,6 @@ class Interpreter:
         refs = flat(iterable)
         if not refs:
             return EMPTY
-        if self.tags_of(refs) & {"handle"}:
-            pass
         elem = self.node("elem", at, "elem", self.scope.snippet(at))
         for ref in refs:
             self.b.edge(ref, elem, "flow", at, self.scope.snippet(at))

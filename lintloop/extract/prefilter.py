@@ -2,21 +2,21 @@
 
 Parsing and interpreting a file costs about a hundred times more than scanning
 its bytes, and in a large ML monorepo most files (model definitions, utilities,
-configuration) never generate, train, judge or reach the outside world.  A loop
-needs at least one generation and one training; the files that hold them, the
-project modules they import (helpers), and the modules that import them
-(glue scripts) are interpreted in full.  Every other file gets a *stub*
-summary: its imports (so re-exports through it still resolve), its suppression
-comments, and nothing else, so calls into it are unknown calls, through which
-the linker lets data pass from the arguments to the result.
+configuration) never generate or train.  A loop needs at least one generation
+and one training: the files that hold them (*relevant*), the files that call
+their functions (*glue*) and the project modules either of them uses
+(*helpers*) are interpreted; long ones are first reduced to their relevant
+top-level definitions.  Every other file gets a *stub* summary: its imports (so
+re-exports through it still resolve) and its suppression comments, so calls
+into it are unknown calls, through which the linker lets data pass from the
+arguments to the result.  A stubbed file is still checked for syntax errors
+(its symbol table is built, a quarter of the cost of ``ast.parse``), so no
+syntax error is hidden (LL900).
 
-The trade-off, measured and documented in ``benchmarks/README.md``: a helper
-module that is neither imported by nor importing a file with generation or
-training vocabulary, and that moves data in place (appends samples to a list
-passed in) or through a file on disk, is not followed; and a file that is only
-stubbed is not checked for syntax errors (LL900).  Everything here is a pure
-function of a file's bytes (:func:`scan`) or of all the files' scans
-(:func:`promote`), so results are the same with and without the cache.
+The trade-off is measured and documented in ``benchmarks/README.md``.
+Everything here is a pure function of a file's bytes (:func:`scan`) or of all
+the files' scans (:func:`promote`), so results are the same with and without
+the cache and with any number of processes.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from __future__ import annotations
 import ast
 import os
 import re
+import symtable
+import warnings
 from dataclasses import dataclass, replace
 from typing import Dict, FrozenSet, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
 
@@ -92,7 +94,7 @@ def scan(data: bytes, notebook: bool = False, extra_words: Iterable[str] = ()) -
         return Scan(True, ())
     imports = tuple(import_statements(text))
     words = tuple(w.encode("utf-8") for w in extra_words)
-    if _relevant(data, words) or any(imp.name in RELEVANT_NAMES for imp in imports):
+    if _relevant(data, words) or any(imp.name in RELEVANT_NAMES for imp in imports) or not _compiles(text):
         return Scan(True, imports, _active(data, words), called=_called(data, imports))
     active = _active(data, words) if b"def" in data and _VOCABULARY_DEFS.search(data) else ()
     directives: Tuple[Directive, ...] = ()
@@ -101,6 +103,24 @@ def scan(data: bytes, notebook: bool = False, extra_words: Iterable[str] = ()) -
     if b"lintloop" in lowered or (b"noqa" in lowered and _LINTLOOP_NOQA.search(lowered)):
         directives, skip = read_directives(text)
     return Scan(False, imports, active, directives, skip)
+
+
+def _compiles(text: str) -> bool:
+    """Whether the file is valid Python, so a stub hides no syntax error (LL900).
+
+    Building the symbol table parses the file without making Python AST objects:
+    it costs a quarter of ``ast.parse`` (and less than compiling to bytecode).  A
+    file it rejects is treated as relevant: the full extraction then reports
+    exactly what it reports without the prefilter (or nothing, for the few errors
+    only the symbol table raises, such as a misplaced ``nonlocal``).
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escapes and the like are not lintloop's business
+            symtable.symtable(text, "<lintloop>", "exec")
+    except (SyntaxError, ValueError, MemoryError, RecursionError, OverflowError):
+        return False
+    return True
 
 
 def _active(data: bytes, words: Tuple[bytes, ...]) -> Tuple[str, ...]:

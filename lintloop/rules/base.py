@@ -90,6 +90,7 @@ def make_finding(graph: FlowGraph, rule: Rule, edge: GEdge, message: str, flow: 
     end_line = line + (edge.end_line - edge.line)
     # the path as typed may be `src/x.py` or `./src/x.py`: the fingerprint must not care
     where = os.path.normpath(edge.path).replace(os.sep, "/")
-    digest = hashlib.sha256(f"{rule.code}|{where}|{edge.text}|{identity}".encode()).hexdigest()[:20]
+    digest = hashlib.sha256(f"{rule.code}|{where}|{edge.text}|{identity}".encode("utf-8", "surrogateescape")
+                            ).hexdigest()[:20]  # surrogateescape: file names that are not UTF-8
     return Finding(rule.code, edge.path, Span(line, edge.column, end_line, edge.end_column), message,
                    rule.severity, flow, cell, digest, edge.line)
