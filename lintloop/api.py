@@ -67,7 +67,20 @@ def summarise_and_check(files: Sequence[str], errors: List[FileError], vocab: Vo
                 warnings.append(f"cached result for this run is damaged ({type(exc).__name__}); recomputing it")
     if result is None:
         summaries, file_errors = phase.summaries()
-        result = lint_summaries(summaries, config.root, codes, list(errors) + file_errors, options.verbose)
+        phase.start_syntax_checks()
+        try:
+            result = lint_summaries(summaries, config.root, codes, list(errors) + file_errors, options.verbose)
+            broken = phase.finish_syntax_checks()
+        finally:
+            phase.stop_syntax_checks()
+        if broken:  # a stubbed file does not parse: lint as if it had been analysed from the start
+            for path, outcome in broken.items():
+                summaries.pop(path, None)
+                if isinstance(outcome, FileError):
+                    file_errors.append(outcome)
+                else:
+                    summaries[path] = outcome
+            result = lint_summaries(summaries, config.root, codes, list(errors) + file_errors, options.verbose)
         if store is not None and not any(e.code == "LL999" for e in result.errors):
             try:
                 store.store_result(key, caching.encode_result(result.findings, result.errors, result.notes))
@@ -99,6 +112,13 @@ def summarise_files(files: Sequence[str], vocab: Vocabulary, config: Config, opt
     phase = FilePhase(files, vocab, config.root, None, options.jobs)
     phase.check()
     summaries, errors = phase.summaries()
+    phase.start_syntax_checks()
+    for path, outcome in phase.finish_syntax_checks().items():
+        summaries.pop(path, None)
+        if isinstance(outcome, FileError):
+            errors.append(outcome)
+        else:
+            summaries[path] = outcome
     return summaries, errors, (phase.parsed, phase.cached)
 
 

@@ -22,6 +22,7 @@ import re
 import signal
 import sys
 import time
+from contextlib import contextmanager
 from typing import Any, Callable, Dict, FrozenSet, Iterator, List, Optional, Sequence, Tuple, Union
 
 from lintloop.cache import RACY_NS, Cache, Entry, decode_summary, digest
@@ -54,7 +55,24 @@ def _init_worker(vocab: Vocabulary) -> None:
     """Pool initializer: Ctrl-C is the main process's business."""
     global _VOCAB
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     _VOCAB = vocab
+
+
+@contextmanager
+def _sigint_deferred() -> Iterator[None]:
+    """Hold Ctrl-C while workers are started: a worker forked then inherits the block and
+    ignores SIGINT before it is unblocked, so a Ctrl-C sent to the whole process group
+    never kills a worker half-way through its start (with a traceback)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 #: (path, size, mtime_ns, settled, digest, scan row or None, error, encoded summary).
@@ -78,7 +96,7 @@ def check_file(path: str, vocab: Vocabulary) -> Checked:
         error = data if isinstance(data, FileError) else FileError(path, "LL901", "cannot read: file vanished")
         return path, -1, -1, False, "", None, error, None
     settled = stat.st_mtime_ns < time.time_ns() - RACY_NS
-    item = scan(data, is_notebook(path), vocab.extra_words)
+    item = scan(data, is_notebook(path), vocab.extra_words, check_syntax=False)
     row = scan_row(item)
     outcome: Optional[FileError] = None
     payload = None
@@ -129,7 +147,7 @@ def scan_row(item: Any) -> list:
     from lintloop.cache import encode_records
 
     return [item.relevant, encode_records(item.imports), list(item.active), encode_records(item.directives),
-            item.skip_file, list(item.called)]
+            item.skip_file, list(item.called), item.checked]
 
 
 def row_scan(row: Any) -> Any:
@@ -138,11 +156,11 @@ def row_scan(row: Any) -> Any:
     from lintloop.extract.prefilter import Scan
     from lintloop.summary import Directive, Import
 
-    relevant, imports, active, directives, skip, called = row
+    relevant, imports, active, directives, skip, called, checked = row
     if not all(isinstance(v, list) for v in (active, called)):
         raise ValueError("bad scan")
     return Scan(bool(relevant), decode_records(Import, imports), tuple(str(a) for a in active),
-                decode_records(Directive, directives), bool(skip), tuple(str(c) for c in called))
+                decode_records(Directive, directives), bool(skip), tuple(str(c) for c in called), bool(checked))
 
 
 #: (path, digest, error, encoded summary)
@@ -165,6 +183,19 @@ def summarise_file(item: Tuple[str, Optional[FrozenSet[str]]], vocab: Vocabulary
     if isinstance(summary, FileError):
         return path, digest(data), summary, None
     return path, digest(data), None, encode_summary(summary)
+
+
+def syntax_file(path: str, vocab: Vocabulary) -> Tuple[str, Optional[bool]]:
+    """(path, whether it parses); None when it cannot be read (reported elsewhere)."""
+    from lintloop.extract.prefilter import compiles
+    from lintloop.worker import read_bytes
+
+    data = read_bytes(path)
+    return path, None if isinstance(data, FileError) else compiles(data)
+
+
+def _syntax_chunk(paths: Sequence[str]) -> List[Tuple[str, Optional[bool]]]:
+    return [syntax_file(p, _VOCAB) for p in paths]  # type: ignore[arg-type]
 
 
 def _check_chunk(paths: Sequence[str]) -> List[Checked]:
@@ -215,8 +246,9 @@ class Runner:
         chunks = _chunks(pending, self.jobs)
         futures: Dict[Any, List[Any]] = {}
         try:
-            for chunk in chunks:
-                futures[pool.submit(chunk_job, chunk)] = chunk
+            with _sigint_deferred():
+                for chunk in chunks:
+                    futures[pool.submit(chunk_job, chunk)] = chunk
         except (OSError, RuntimeError, BrokenProcessPool):  # workers cannot be started
             futures = {}
         done = set()
@@ -295,6 +327,10 @@ class FilePhase:
         self.errors: Dict[str, FileError] = {}
         self.analysed: set = set()
         self._cwd: Optional[str] = None
+        self.scans: Dict[str, Any] = {}
+        self.unchecked: List[str] = []
+        self._syntax_results = {}
+        self._syntax_futures = {}
 
     # -- 1. check ------------------------------------------------------------------------
 
@@ -360,6 +396,8 @@ class FilePhase:
             except (ValueError, TypeError):
                 scans[path] = Scan(True, ())  # a damaged scan: analyse the file in full
         chosen = promote(scans, self.root)
+        self.scans = scans
+        self.unchecked = [p for p in self.files if p in scans and p not in chosen and not scans[p].checked]
         summaries: Dict[str, Summary] = {}
         missing: List[Tuple[str, Optional[FrozenSet[str]]]] = []
         work = 0
@@ -393,6 +431,65 @@ class FilePhase:
             finally:
                 runner.close()
         return summaries, [self.errors[p] for p in self.files if p in self.errors]
+
+    # -- 4. syntax checks of stubbed files, beside the global pass ---------------------------
+
+    def start_syntax_checks(self) -> None:
+        """Check the stubbed files not yet checked, in worker processes (one core stays free
+        for the global pass), or right now when there is no pool."""
+        self._syntax_results: Dict[str, Optional[bool]] = {}
+        self._syntax_runner: Optional[Runner] = None
+        self._syntax_futures: Dict[Any, List[str]] = {}
+        if not self.unchecked:
+            return
+        work = sum(_size(p) for p in self.unchecked)
+        runner = Runner(self.vocab, max(1, self.jobs - 1))
+        pool = runner._get_pool() if self.jobs > 1 and work >= POOL_THRESHOLD else None
+        if pool is not None:
+            try:
+                with _sigint_deferred():
+                    for chunk in _chunks(sorted(self.unchecked, key=lambda p: -_size(p)), max(1, self.jobs - 1)):
+                        self._syntax_futures[pool.submit(_syntax_chunk, chunk)] = chunk
+                self._syntax_runner = runner
+                return
+            except (OSError, RuntimeError):
+                runner.close(kill=True)
+                self._syntax_futures = {}
+        for path in self.unchecked:
+            self._syntax_results[path] = syntax_file(path, self.vocab)[1]
+
+    def finish_syntax_checks(self) -> Dict[str, Union[Summary, FileError]]:
+        """Record the verdicts in the cache; files that do not parse, analysed in full."""
+        try:
+            for future, chunk in self._syntax_futures.items():
+                try:
+                    results = future.result()
+                except Exception:  # noqa: BLE001 - a dead pool: check here instead
+                    results = [syntax_file(p, self.vocab) for p in chunk]
+                self._syntax_results.update(dict(results))
+        finally:
+            self.stop_syntax_checks()
+        broken: Dict[str, Union[Summary, FileError]] = {}
+        for path, ok in self._syntax_results.items():
+            if ok is None:
+                continue
+            if not ok:
+                _, _, error, payload = summarise_file((path, None), self.vocab)
+                broken[path] = error if error is not None else decode_summary(payload)  # type: ignore[arg-type]
+            if self.cache is not None:
+                from dataclasses import replace
+
+                entry = self.cache.get(self._key(path))
+                if entry is not None and entry.digest == self.digests.get(path):
+                    row = scan_row(replace(self.scans[path], relevant=not ok, checked=True))
+                    self.cache.put(self._key(path), entry, row)
+        return broken
+
+    def stop_syntax_checks(self) -> None:
+        runner = getattr(self, "_syntax_runner", None)
+        if runner is not None:
+            self._syntax_runner = None
+            runner.close(kill=True)
 
     def run_key(self, codes: Sequence[str], verbose: bool, errors: Sequence[FileError]) -> str:
         """What a run's findings depend on: every (path, content), the root, codes and options."""

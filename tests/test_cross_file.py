@@ -274,3 +274,43 @@ def test_writers_and_readers_of_every_kind(tmp_path, writer, reader):
     })
     fit_line = (root / "loop.py").read_text().splitlines().index("    model.fit(data)") + 1
     assert findings(root) == [("loop.py", fit_line, "LL001")]
+
+
+def test_a_trainer_subclass_from_another_module_still_trains(tmp_path):
+    root = project(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/custom_trainer.py": '''\
+            from transformers import Trainer
+
+            class DistillTrainer(Trainer):
+                def compute_loss(self, model, inputs, return_outputs=False):
+                    return model(**inputs).loss
+        ''',
+        "pkg/selftrain.py": '''\
+            from datasets import Dataset
+            from .custom_trainer import DistillTrainer
+
+            def improve(model, tokenizer, prompts):
+                for _ in range(3):
+                    texts = tokenizer.batch_decode(model.generate(**tokenizer(prompts)))
+                    trainer = DistillTrainer(model=model, train_dataset=Dataset.from_dict({"text": texts}))
+                    trainer.train()
+        ''',
+    })
+    assert findings(root) == [("pkg/selftrain.py", 8, "LL001")]
+
+
+def test_pseudo_labels_through_the_classes_lookup_table(tmp_path):
+    root = project(tmp_path, {
+        "self_training.py": '''\
+            import numpy as np
+
+            def self_train(clf, X, y, X_unlabelled):
+                clf.fit(X, y)
+                for _ in range(10):
+                    proba = clf.predict_proba(X_unlabelled)
+                    labels = clf.classes_[np.argmax(proba, axis=1)]
+                    clf.fit(np.concatenate([X, X_unlabelled]), np.concatenate([y, labels]))
+        ''',
+    })
+    assert findings(root, select=("LL004",)) == [("self_training.py", 8, "LL004")]

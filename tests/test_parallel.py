@@ -89,3 +89,17 @@ def test_progress_on_a_terminal_counts_and_erases_itself():
     progress.advance()
     progress.end()
     assert stream.getvalue() == "\rlintloop: 1/2 files\rlintloop: 2/2 files\r\x1b[K"
+
+
+def test_syntax_errors_in_stubbed_files_found_by_workers(tmp_path, small_pool, monkeypatch):
+    (tmp_path / "pyproject.toml").write_text("[tool.lintloop]\n")
+    for index in range(20):
+        (tmp_path / f"util_{index}.py").write_text(f"def add_{index}(a, b):\n    return a + b\n")
+    (tmp_path / "broken.py").write_text("def add(a, b:\n    return a + b\n")
+    monkeypatch.chdir(tmp_path)
+    for _ in range(2):  # cold, then from the cache
+        result = lint_paths(["."], Options(jobs=2, cache_dir=str(tmp_path / "cache")))
+        assert [(e.path, e.code, e.line) for e in result.errors] == [("broken.py", "LL900", 1)]
+    (tmp_path / "util_3.py").write_text("x = (\n")
+    result = lint_paths(["."], Options(jobs=2, cache_dir=str(tmp_path / "cache")))
+    assert [(e.path, e.code) for e in result.errors] == [("broken.py", "LL900"), ("util_3.py", "LL900")]

@@ -52,6 +52,7 @@ def no_internal_error(result) -> None:
 # -- never raises ----------------------------------------------------------------------------------
 
 
+@pytest.mark.filterwarnings("ignore::SyntaxWarning")  # from hypothesmith compiling its own examples
 @pytest.mark.parametrize("strategy", ["grammar", "node"])
 def test_never_raises_on_random_valid_python(strategy):
     hypothesmith = pytest.importorskip("hypothesmith")

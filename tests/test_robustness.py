@@ -141,6 +141,14 @@ def test_syntax_error_is_reported_with_the_parsers_message_and_position(project,
     assert exit_status(result) == 1
 
 
+@pytest.mark.parametrize("text", ["print 'hello'\n", "def f(:\n    pass\n", "x = (1,\n"], ids=["print", "def", "cut"])
+def test_syntax_error_in_a_file_without_ml_code_is_still_reported(project, text):
+    (project / "util.py").write_text(text)
+    result = run_lint(project)
+    assert errors_of(result) == [("util.py", "LL900", *parser_error(text))]
+    assert findings_of(result) == {LOOP_FINDING}
+
+
 def test_syntax_error_text_output_is_one_line(project):
     (project / "broken.py").write_text(SYNTAX_ERRORS["python2_print"])
     result = run_cli("--no-cache", "--isolated", ".", cwd=project)

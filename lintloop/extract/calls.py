@@ -148,7 +148,7 @@ def project_call(it, call: ast.Call, callee: Tuple[str, ...], args: Args, receiv
 
 def class_call(it, call: ast.Call, name: str, args: Args) -> Value:
     facts = it.scope.classes[name]
-    if facts.tag == "trainer":
+    if facts.tag == "trainer" or (not facts.tag and _looks_like_trainer(name, args) and "train" not in facts.methods):
         return trainer_object(it, call, args)
     if facts.tag == "pl_trainer":
         node = result_node(it, call)
@@ -166,6 +166,8 @@ def qualified_call(it, call: ast.Call, qualified: str, level: int, args: Args) -
     if role:
         return user_role_call(it, call, role, args, receiver=EMPTY)
     if level > 0:
+        if _looks_like_trainer(name, args):
+            return trainer_object(it, call, args)
         return project_call(it, call, ("import", str(level), qualified.lstrip(".")), args)
     root = qualified.split(".", 1)[0]
     if qualified in V.TRAINER_CLASSES:
@@ -237,7 +239,16 @@ def qualified_call(it, call: ast.Call, qualified: str, level: int, args: Args) -
         return path_object(it, call, args)
     if root in V.LIBRARY_ROOTS or root in _BUILTIN_NAMES:
         return derived(it, call, args.all())
+    if _looks_like_trainer(name, args):
+        return trainer_object(it, call, args)
     return project_call(it, call, ("import", "0", qualified), args)
+
+
+def _looks_like_trainer(name: str, args: Args) -> bool:
+    """``MyTrainer(model=m, train_dataset=ds)`` from another module: a subclass of a
+    library trainer that the extractor cannot see, built the way trainers are built."""
+    return name.endswith("Trainer") and "model" in args.keywords and any(
+        k in args.keywords for k in V.TRAINER_DATA_KWARGS)
 
 
 def trainer_object(it, call: ast.Call, args: Args) -> Refs:

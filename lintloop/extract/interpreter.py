@@ -31,7 +31,8 @@ _BUILTINS = frozenset(dir(builtins))
 _STRINGISH = (ast.Constant, ast.JoinedStr, ast.BinOp, ast.Call)
 _TABLE_NAME = re.compile(r"^(itos|stoi|vocab|vocabulary|alphabet|chars|charset|id2\w+|idx2\w+|index2\w+|"
                          r"\w+_vocab|\w*_?to_(char|token|word|label|idx|id|ix|index)s?|i2\w+|\w+2(idx|id|ix)|"
-                         r"decoder|encoder_map|lookup|table|mapping)$")
+                         r"decoder|encoder_map|lookup|table|mapping|classes_?|labels|label_names|"
+                         r"class_names|target_names)$")
 _MAX_LOOP_PASSES = 3
 
 

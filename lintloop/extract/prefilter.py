@@ -77,14 +77,18 @@ class Scan:
     skip_file: bool = False
     #: relevant files: the imported names it uses for data (see :func:`_called`)
     called: Tuple[str, ...] = ()
+    #: False until a stubbed file has been checked for syntax errors (see :func:`compiles`)
+    checked: bool = True
 
 
-def scan(data: bytes, notebook: bool = False, extra_words: Iterable[str] = ()) -> Scan:
+def scan(data: bytes, notebook: bool = False, extra_words: Iterable[str] = (), check_syntax: bool = True) -> Scan:
     """Classify a file from its bytes.
 
     Notebooks are always relevant (they are scripts), and so is a file that does
-    not decode: the full extraction then reports it (LL901) as it would without
-    the prefilter.
+    not decode or parse: the full extraction then reports it (LL901, LL900) as it
+    would without the prefilter.  With ``check_syntax=False`` the syntax check of a
+    file that would be stubbed is left to the caller (``checked`` is then False):
+    a run does it while the global pass keeps the other core busy.
     """
     if notebook:
         return Scan(True, ())
@@ -94,7 +98,8 @@ def scan(data: bytes, notebook: bool = False, extra_words: Iterable[str] = ()) -
         return Scan(True, ())
     imports = tuple(import_statements(text))
     words = tuple(w.encode("utf-8") for w in extra_words)
-    if _relevant(data, words) or any(imp.name in RELEVANT_NAMES for imp in imports) or not _compiles(text):
+    if _relevant(data, words) or any(imp.name in RELEVANT_NAMES for imp in imports) or \
+            (check_syntax and not _compiles(text)):
         return Scan(True, imports, _active(data, words), called=_called(data, imports))
     active = _active(data, words) if b"def" in data and _VOCABULARY_DEFS.search(data) else ()
     directives: Tuple[Directive, ...] = ()
@@ -102,7 +107,15 @@ def scan(data: bytes, notebook: bool = False, extra_words: Iterable[str] = ()) -
     lowered = data.lower()
     if b"lintloop" in lowered or (b"noqa" in lowered and _LINTLOOP_NOQA.search(lowered)):
         directives, skip = read_directives(text)
-    return Scan(False, imports, active, directives, skip)
+    return Scan(False, imports, active, directives, skip, checked=check_syntax)
+
+
+def compiles(data: bytes) -> bool:
+    """Whether a file's bytes decode and parse as Python (see :func:`_compiles`)."""
+    try:
+        return _compiles(decode_python(data))
+    except SourceError:
+        return False
 
 
 def _compiles(text: str) -> bool:
@@ -479,5 +492,5 @@ def counts(scans: Mapping[str, Scan], chosen: Mapping[str, object]) -> Tuple[int
     return relevant, len(chosen) - relevant, len(scans) - len(chosen)
 
 
-__all__ = ["Scan", "scan", "import_statements", "stub_summary", "promote", "counts", "NEEDLES",
+__all__ = ["Scan", "scan", "compiles", "import_statements", "stub_summary", "promote", "counts", "NEEDLES",
            "RELEVANT_IMPORTS", "RELEVANT_NAMES"]
