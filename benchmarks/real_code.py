@@ -27,7 +27,7 @@ import tempfile
 import time
 import zipfile
 from pathlib import Path
-from typing import Dict, List, NamedTuple, Optional, Set, Tuple
+from typing import Dict, List, NamedTuple, Optional, Tuple
 
 BENCH_DIR = Path(os.environ.get("LINTLOOP_BENCH_DIR", Path.home() / ".cache" / "lintloop-bench"))
 

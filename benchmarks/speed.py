@@ -249,7 +249,7 @@ def prefilter_counts(tree: Path) -> str:
     return (f"| relevant (generation or training vocabulary) | {part(relevant)} |\n"
             f"| promoted (their helpers and glue) | {part(promoted)} |\n"
             f"| stubbed (imports and directives only) | {part(stubbed)} |\n"
-            f"| prefilter time, one process | {seconds:.2f} s |\n")
+            f"| byte scan and syntax check of every file, one process | {seconds:.1f} s |\n")
 
 
 # -- reporting ---------------------------------------------------------------------------

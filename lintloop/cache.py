@@ -200,7 +200,9 @@ class Cache:
         except FileNotFoundError:
             return {}
         except (OSError, ValueError) as exc:
-            self.warnings.append(f"cache scans {self.scans_path} are damaged ({exc}); rebuilding them")
+            warning = f"cache scans {self.scans_path} are damaged ({exc}); rebuilding them"
+            if warning not in self.warnings:
+                self.warnings.append(warning)
             return {}
 
     def prune(self, seen: Iterable[str], root: str) -> None:

@@ -240,10 +240,32 @@ def rules() -> None:
         click.echo(line)
 
 
+def _interrupted(signum: int, frame: object) -> None:
+    """Ctrl-C: stop the worker processes and leave at once, with status 130.
+
+    Unwinding instead can hang: a worker stopped while it sends a result leaves the
+    pool's result pipe half-written, and the pool's shutdown (or the interpreter's exit,
+    which joins the pool's thread) waits for the rest forever.  Nothing is lost: workers
+    write nothing, and every cache file is written to a temporary name and renamed.
+    """
+    import multiprocessing
+
+    for child in multiprocessing.active_children():
+        try:
+            child.kill()
+        except (OSError, AttributeError):
+            pass
+    os._exit(130)
+
+
 def run() -> None:
     """Console-script entry point (handles Ctrl-C and a closed pipe)."""
     if hasattr(signal, "SIGPIPE"):
         pass  # Python ignores SIGPIPE; BrokenPipeError is handled where we write
+    try:
+        signal.signal(signal.SIGINT, _interrupted)
+    except (ValueError, OSError):  # not the main thread of the main interpreter
+        pass
     try:
         main(prog_name="lintloop")
     except KeyboardInterrupt:

@@ -395,6 +395,11 @@ class FilePhase:
                 scans[path] = row_scan(row)
             except (ValueError, TypeError):
                 scans[path] = Scan(True, ())  # a damaged scan: analyse the file in full
+        # the raw rows (and the cache's table of them) are not needed past this point: the
+        # global pass that follows is where a run's memory peaks
+        self.rows = {}
+        if self.cache is not None:
+            self.cache.scans = None
         chosen = promote(scans, self.root)
         self.scans = scans
         self.unchecked = [p for p in self.files if p in scans and p not in chosen and not scans[p].checked]

@@ -115,6 +115,8 @@ def _deep(function, *args, **kwargs):
     try:
         thread = threading.Thread(target=target, name="lintloop-summarise", daemon=True)
         thread.start()
+    except RuntimeError:  # no room for such a stack (a 32-bit process, a ulimit): run inline
+        return function(*args, **kwargs)
     finally:
         threading.stack_size(previous_size)
     thread.join()

@@ -791,7 +791,13 @@ def test_ctrl_c_stops_workers_and_leaves_the_cache_consistent(tmp_path):
         process.communicate(timeout=120)
         pytest.skip("the run ended before Ctrl-C could be sent")
     os.killpg(process.pid, signal.SIGINT)  # a terminal sends Ctrl-C to the whole process group
-    out, err = process.communicate(timeout=120)
+    try:
+        out, err = process.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGABRT)  # faulthandler prints where it hangs
+        err = process.communicate()[1]
+        os.killpg(process.pid, signal.SIGKILL)
+        pytest.fail(f"lintloop did not stop on Ctrl-C; its stacks:\n{err}")
     if process.returncode == 1:
         pytest.skip("the run ended before Ctrl-C arrived")
     assert (process.returncode, out) == (130, "")
@@ -911,3 +917,13 @@ def test_internal_error_in_the_global_pass_is_one_line_exit_2(project, monkeypat
     line = link.__code__.co_firstlineno + 1
     assert result.output == (f"lintloop: error: internal error: RuntimeError: linker broke (at test_robustness.py:"
                              f"{line}); please report it (-v shows the traceback)\n")
+
+
+def test_without_room_for_a_deep_stack_files_are_still_analysed(project, monkeypatch):
+    import threading
+
+    def start(self):
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", start)
+    assert findings_of(run_lint(project)) == {LOOP_FINDING}
