@@ -7,7 +7,16 @@ degrades the model.  ``lintloop.lint_paths(["src/"])`` finds such loops.
 
 from __future__ import annotations
 
+import os as _os
+import sys as _sys
+
 __version__ = "0.1.0"
+
+# `python -m lintloop` puts the current directory first on sys.path: a project with its own
+# `difflib.py` or `tomllib.py` must not be imported (let alone run) in place of the standard
+# library. lintloop itself is already imported by now, so nothing of ours needs that entry.
+if _sys.argv and _sys.argv[0] == "-m" and _sys.path and _sys.path[0] in ("", _os.getcwd()):
+    del _sys.path[0]
 
 from lintloop.api import lint_paths, lint_source, lint_sources  # noqa: E402
 from lintloop.types import Finding, FileError, LintResult, Options, Span, Step  # noqa: E402

@@ -40,3 +40,17 @@ def test_every_fixture_is_in_the_fixture_table():
             assert f"`{path.name}`" in table, path.name
         elif path.is_dir() and not path.name.startswith((".", "_")):
             assert f"`{path.name}/`" in table, path.name
+
+
+def test_readme_example_output_is_what_lintloop_prints(chdir_root):
+    import io
+
+    from lintloop import Options, lint_paths
+    from lintloop.report import text
+
+    match = re.search(r"```\n\$ lintloop (\S+)\n(.*?)```", README, re.S)
+    assert match, "README lost its example run"
+    result = lint_paths([match.group(1)], Options(isolated=True, use_cache=False))
+    out = io.StringIO()
+    text.render(result, out)
+    assert out.getvalue() == match.group(2)

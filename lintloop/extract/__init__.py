@@ -123,7 +123,6 @@ def _function(scope: ModuleScope, state: ModuleState, node: ast.AST, qualname: s
     for param in params:
         ref = builder.node_for("param", param, "param", param.arg, ())
         builder.nodes[ref].name = param.arg
-        builder.nodes[ref].info = True
         builder.params.append(param.arg)
         builder.param_nodes.append(ref)
         interpreter.env[param.arg] = frozenset({ref})

@@ -29,9 +29,11 @@ from lintloop.vocabulary import IDENTITY_ATTRIBUTES, PIPELINE_COMPONENTS
 _EXITS = (ast.Continue, ast.Return, ast.Break, ast.Raise)
 _BUILTINS = frozenset(dir(builtins))
 _STRINGISH = (ast.Constant, ast.JoinedStr, ast.BinOp, ast.Call)
+_ORDERING = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
+_MATCHING = (ast.Eq, ast.NotEq, ast.In, ast.NotIn)
 _TABLE_NAME = re.compile(r"^(itos|stoi|vocab|vocabulary|alphabet|chars|charset|id2\w+|idx2\w+|index2\w+|"
                          r"\w+_vocab|\w*_?to_(char|token|word|label|idx|id|ix|index)s?|i2\w+|\w+2(idx|id|ix)|"
-                         r"decoder|encoder_map|lookup|table|mapping|classes_?|labels|label_names|"
+                         r"decoder|encoder_map|lookup|table|mapping|classes_?|label_names|"
                          r"class_names|target_names)$")
 _MAX_LOOP_PASSES = 3
 
@@ -103,7 +105,8 @@ class Interpreter:
         guard = self.guard()
         for src in sources:
             if guard and kind in ("flow", "store"):
-                self.b.edge(src, dst, "filter", at, text, note, tuple(guard.values), tuple(guard.reads))
+                self.b.edge(src, dst, "filter", at, guard.text or text, note, tuple(guard.values),
+                            tuple(guard.reads))
             else:
                 self.b.edge(src, dst, kind, at, text, note)
 
@@ -168,7 +171,7 @@ class Interpreter:
             guarded = self.node("guarded", at, "value", name, extra=name)
             self.b.nodes[guarded].name = self.b.nodes[guarded].name or name
             for src in refs:
-                self.b.edge(src, guarded, "filter", at, self.scope.snippet(at), f"kept in `{name}`",
+                self.b.edge(src, guarded, "filter", at, guard.text or self.scope.snippet(at), f"kept in `{name}`",
                             tuple(guard.values), tuple(guard.reads))
             value = refs = frozenset({guarded})
         for ref in refs:
@@ -524,7 +527,7 @@ class Interpreter:
             value = flat(self.expr(test))
         finally:
             self._recorders.pop()
-        return Predicate(value, frozenset(recorder))
+        return Predicate(value, frozenset(recorder), self.scope.snippet(test, 60))
 
     def expr_Name(self, node: ast.Name) -> Value:
         return self.lookup(node.id)
@@ -618,7 +621,32 @@ class Interpreter:
         return self.expr(node.value)
 
     def expr_Compare(self, node: ast.Compare) -> Value:
-        return union([self.expr(node.left)] + [self.expr(c) for c in node.comparators])
+        operands = [node.left] + list(node.comparators)
+        values = [flat(self.expr(operand)) for operand in operands]
+        if all(isinstance(op, _ORDERING) for op in node.ops) and len(values) > 1:
+            # `len(t) > min_len`, `score >= threshold`: a threshold handed in as a
+            # parameter (or a constant) says nothing about the items it is compared with
+            kept = [v for v in values if not self._only_thresholds(v)]
+            if kept:
+                return union(kept)
+        if any(isinstance(op, _MATCHING) for op in node.ops):
+            # `answer == gold`, `task not in seed_pool`: data handed in by the caller and
+            # compared with the items is outside information (ground truth, a seed pool)
+            values = [self._consulted(v, node) for v in values]
+        return union(values)
+
+    def _consulted(self, refs: Refs, at: ast.AST) -> Refs:
+        params = [r for r in refs if isinstance(r, int) and self.b.nodes[r].kind == "param"]
+        if not params:
+            return refs
+        checked = self.node("checked", at, "value", extra=tuple(params))
+        self.b.nodes[checked].info = True
+        for ref in params:
+            self.b.edge(ref, checked, "flow", at, self.scope.snippet(at))
+        return (refs - frozenset(params)) | frozenset({checked})
+
+    def _only_thresholds(self, refs: Refs) -> bool:
+        return bool(refs) and all(isinstance(r, int) and self.b.nodes[r].kind in ("param", "lit") for r in refs)
 
     def comprehension(self, node: ast.AST, elements: List[ast.AST]) -> Value:
         saved = dict(self.env)
@@ -635,7 +663,8 @@ class Interpreter:
         for ref in values:
             if predicate:
                 combined = predicate | self.guard()
-                self.b.edge(ref, result, "filter", node, text, "", tuple(combined.values), tuple(combined.reads))
+                self.b.edge(ref, result, "filter", node, combined.text or text, "", tuple(combined.values),
+                            tuple(combined.reads))
             else:
                 self.flow(frozenset({ref}), result, node, text)
         return frozenset({result})

@@ -7,6 +7,7 @@ module-level name, import, function and class, wherever it is defined.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Set, Tuple
 
@@ -14,6 +15,7 @@ from lintloop.summary import Import
 from lintloop.vocabulary import LIGHTNING_TRAINERS, TRAINER_CLASSES, Vocabulary
 
 FunctionNode = (ast.FunctionDef, ast.AsyncFunctionDef)
+_NEWLINE = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass
@@ -41,30 +43,39 @@ class ModuleScope:
 
     # -- source snippets -----------------------------------------------------------
 
+    def _split(self) -> None:
+        """Lines as Python counts them: only \\n, \\r\\n and \\r end a line (not \\f or \\u2028)."""
+        lines = _NEWLINE.split(self.text)
+        ends = _NEWLINE.findall(self.text)
+        offsets = [0]
+        for text, end in zip(lines, ends + [""]):
+            offsets.append(offsets[-1] + len(text) + len(end))
+        self._text_lines = lines
+        self._lines = offsets
+
     def snippet(self, node: ast.AST, limit: int = 80) -> str:
-        """The source text of a node on one line, shortened."""
+        """The source text of a node on one line, shortened (and cheap on huge nodes)."""
         if self._lines is None:
-            offsets = [0]
-            for line in self.text.splitlines(keepends=True):
-                offsets.append(offsets[-1] + len(line))
-            self._lines = offsets
+            self._split()
         try:
-            start = self._lines[node.lineno - 1] + node.col_offset  # type: ignore[attr-defined]
-            end = self._lines[node.end_lineno - 1] + node.end_col_offset  # type: ignore[attr-defined]
+            line, end_line = node.lineno, node.end_lineno  # type: ignore[attr-defined]
+            start = self._lines[line - 1] + self.column(line, node.col_offset)  # type: ignore[attr-defined]
+            end = self._lines[end_line - 1] + self.column(end_line, node.end_col_offset)  # type: ignore[attr-defined]
         except (AttributeError, IndexError, TypeError):
             return ""
-        text = " ".join(self.text[start:end].split())
-        if len(text) > limit:
+        text = " ".join(self.text[start:min(end, start + 4 * limit)].split())
+        if len(text) > limit or end > start + 4 * limit:
             text = text[: limit - 3].rstrip() + "..."
         return text
 
     def column(self, line: int, offset: int) -> int:
         """The character offset of a UTF-8 byte offset in a line (they differ only on non-ASCII lines)."""
         if self._text_lines is None:
-            self._text_lines = self.text.splitlines()
-        if not 0 < line <= len(self._text_lines):
+            self._split()
+        lines = self._text_lines or []
+        if not 0 < line <= len(lines):
             return offset
-        text = self._text_lines[line - 1]
+        text = lines[line - 1]
         if text.isascii():
             return offset
         return len(text.encode("utf-8")[:offset].decode("utf-8", errors="ignore"))

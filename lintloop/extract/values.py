@@ -42,12 +42,15 @@ class Predicate:
 
     values: Refs
     reads: Refs
+    #: the condition's source text, for messages
+    text: str = ""
 
     def __bool__(self) -> bool:
         return bool(self.values or self.reads)
 
     def __or__(self, other: "Predicate") -> "Predicate":
-        return Predicate(self.values | other.values, self.reads | other.reads)
+        text = " and ".join(t for t in (self.text, other.text) if t)
+        return Predicate(self.values | other.values, self.reads | other.reads, text)
 
 
 NO_PREDICATE = Predicate(frozenset(), frozenset())

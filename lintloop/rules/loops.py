@@ -204,6 +204,7 @@ def node_label(graph: FlowGraph, start: str, function: str = "") -> str:
         return start[2:]  # a hosted model id or a checkpoint path
     seen = {start}
     frontier = [start]
+    fallback = ""  # `trainer.model`, when nothing nearer has a name of its own
     for _ in range(4):
         named = []
         for node in frontier:
@@ -212,10 +213,8 @@ def node_label(graph: FlowGraph, start: str, function: str = "") -> str:
             info = graph.nodes.get(node)
             if info is not None and info.name and info.name.isidentifier():
                 named.append((info.function != function, node, info.name))
-            elif info is not None and info.kind == "attr":
-                owner = _attribute_owner(graph, node)
-                if owner:
-                    named.append((info.function != function, node, owner))
+            elif info is not None and info.kind == "attr" and not fallback:
+                fallback = _attribute_owner(graph, node)
         if named:
             return sorted(named)[0][2]
         following = []
@@ -227,7 +226,7 @@ def node_label(graph: FlowGraph, start: str, function: str = "") -> str:
                         seen.add(other)
                         following.append(other)
         frontier = following
-    return ""
+    return fallback
 
 
 def _attribute_owner(graph: FlowGraph, node: str) -> str:
@@ -249,7 +248,7 @@ def filter_note(graph: FlowGraph, filters: List[GEdge]) -> str:
     if not filters:
         return ""
     texts = sorted({_shorten(f.text) for f in filters if f.text})
-    shown = ", ".join(f"`{t}`" for t in texts[:2]) or "on the way"
+    shown = " and ".join(f"`{t}`" for t in texts[:2]) or "on the way"
     return f": the filter {shown} only asks the same model, which adds no information"
 
 
