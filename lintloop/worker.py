@@ -62,7 +62,12 @@ def summarise_bytes(path: str, data: bytes, vocab: Vocabulary) -> Union[Summary,
     from lintloop.extract import ParseError, SourceError, summarise
 
     try:
-        return _deep(summarise, data, vocab, notebook=is_notebook(path))
+        try:
+            return summarise(data, vocab, notebook=is_notebook(path))
+        except RecursionError:
+            # deeper than the default stack allows (Python compiles 1 000-term expressions):
+            # once more with a large stack, rather than losing what the file holds
+            return _deep(summarise, data, vocab, notebook=is_notebook(path))
     except ParseError as exc:
         if is_notebook(path) and exc.line is not None:
             # a line of the notebook's code cells joined, not of the .ipynb file: name the cell

@@ -127,10 +127,7 @@ def _function(scope: ModuleScope, state: ModuleState, node: ast.AST, qualname: s
         builder.param_nodes.append(ref)
         interpreter.env[param.arg] = frozenset({ref})
         interpreter.all_bindings.setdefault(param.arg, set()).add(ref)
-    try:
-        interpreter.run(node.body)  # type: ignore[attr-defined]
-    except RecursionError:
-        pass  # keep what was built; a pathological body must not fail the file
+    interpreter.run(node.body)  # type: ignore[attr-defined]
     out = [builder.freeze()]
     inner_closure = dict(closure)
     for name, refs in interpreter.all_bindings.items():

@@ -192,10 +192,7 @@ class Interpreter:
     def block(self, body: List[ast.stmt]) -> None:
         pushed = 0
         for stmt in body:
-            try:
-                self.statement(stmt)
-            except RecursionError:
-                continue  # pathologically deep code: skip the statement, keep going
+            self.statement(stmt)
             if isinstance(stmt, ast.If) and stmt.body and isinstance(stmt.body[-1], _EXITS) and not stmt.orelse:
                 # `if not ok: continue` guards the rest of the block
                 test = self._last_test

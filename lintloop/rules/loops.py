@@ -81,8 +81,11 @@ def _train_calls(graph: FlowGraph) -> List[TrainCall]:
 def _analyse(graph: FlowGraph):
     producers: Dict[str, List[GEdge]] = {}
     all_generations: List[GEdge] = []
+    # (function, model class) of every training: a parameter model trained in its own
+    # function is a loop inside a helper
+    trained_in = {(e.function, graph.model_class(e.dst)) for e in graph.edges_of("train")}
     for edge in graph.edges_of("generate", "predict"):
-        if graph.is_parametric(edge.src) and not _trained_here(graph, edge):
+        if graph.is_parametric(edge.src) and (edge.function, graph.model_class(edge.src)) not in trained_in:
             continue  # a helper's parameter: its callers see this generation through summaries
         producers.setdefault(graph.model_class(edge.src), []).append(edge)
         if edge.kind == "generate":
@@ -124,13 +127,6 @@ def _analyse(graph: FlowGraph):
                     path = chain(parents, producer.dst)
                     yield Loop("cross", call, producer, path, [], sources.real_fixed)
                     break
-
-
-def _trained_here(graph: FlowGraph, producer: GEdge) -> bool:
-    """A parameter model that its own function also trains: a loop inside a helper."""
-    model = graph.model_class(producer.src)
-    return any(edge.kind == "train" and edge.function == producer.function and graph.model_class(edge.dst) == model
-               for edge in graph.edges_of("train"))
 
 
 def _generated_inputs(graph: FlowGraph, producer: GEdge, generated: Set[str], model: str) -> bool:
