@@ -162,18 +162,25 @@ class _Linker:
 
     def _load_function(self, fn: _Fn) -> None:
         path = fn.module.path
+        prefix = fn.key + "::"
+        key = fn.key
+        nodes = self.nodes
+
+        def ref(r) -> str:  # the hot path of the global pass: plain ints first
+            return prefix + str(r) if type(r) is int else self.gid(fn, r)
+
         for node in fn.fn.nodes:
-            gid = f"{fn.key}::{node.id}"
-            self.nodes[gid] = NodeInfo(
-                path, fn.key, node.line, node.column, node.text, node.name, node.kind, node.info,
-                tuple(self.gid(fn, r) for r in node.consults),
-                tuple(f"{fn.key}::{loop}" for loop in node.loops), node.template)
+            nodes[prefix + str(node.id)] = NodeInfo(
+                path, key, node.line, node.column, node.text, node.name, node.kind, node.info,
+                tuple(ref(r) for r in node.consults) if node.consults else (),
+                tuple(prefix + str(loop) for loop in node.loops) if node.loops else (), node.template)
+        raw = fn.raw
         for edge in fn.fn.edges:
             note = self._resolve_constants(fn.module, edge.note) if "{@" in edge.note else edge.note
-            fn.raw.append(GEdge(self.gid(fn, edge.src), self.gid(fn, edge.dst), edge.kind, path, edge.line,
-                                edge.column, edge.end_line, edge.end_column, edge.text, note,
-                                tuple(self.gid(fn, r) for r in edge.extra), function=fn.key,
-                                reads=tuple(self.gid(fn, r) for r in edge.reads)))
+            raw.append(GEdge(ref(edge.src), ref(edge.dst), edge.kind, path, edge.line,
+                             edge.column, edge.end_line, edge.end_column, edge.text, note,
+                             tuple(ref(r) for r in edge.extra) if edge.extra else (), function=key,
+                             reads=tuple(ref(r) for r in edge.reads) if edge.reads else ()))
         for marker in fn.fn.markers:
             refs = tuple(self.gid(fn, r) for r in marker.refs)
             result = f"{fn.key}::{marker.result}" if marker.result >= 0 else ""
