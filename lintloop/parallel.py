@@ -296,15 +296,26 @@ class Runner:
         pool, self._pool = self._pool, None
         if pool is None:
             return
-        if kill:
-            for process in list(getattr(pool, "_processes", {}).values()):
-                try:
-                    process.terminate()
-                except (OSError, AttributeError):
-                    pass
-            pool.shutdown(wait=True, cancel_futures=True)
-        else:
+        if not kill:
             pool.shutdown(wait=True)
+            return
+        # Ctrl-C or a broken pool: stop the workers now.  Waiting in shutdown() after a
+        # terminate() can hang (Python 3.9), so the workers are joined here, with a bound.
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        for process in processes:
+            try:
+                process.terminate()
+            except (OSError, AttributeError):
+                pass
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            try:
+                process.join(timeout=5)
+                if process.is_alive():
+                    process.kill()
+                    process.join(timeout=5)
+            except (OSError, AttributeError, ValueError):
+                pass
 
 
 # -- the phase ------------------------------------------------------------------------------
@@ -472,8 +483,10 @@ class FilePhase:
                 except Exception:  # noqa: BLE001 - a dead pool: check here instead
                     results = [syntax_file(p, self.vocab) for p in chunk]
                 self._syntax_results.update(dict(results))
-        finally:
+        except BaseException:
             self.stop_syntax_checks()
+            raise
+        self.stop_syntax_checks(kill=False)
         broken: Dict[str, Union[Summary, FileError]] = {}
         for path, ok in self._syntax_results.items():
             if ok is None:
@@ -490,11 +503,12 @@ class FilePhase:
                     self.cache.put(self._key(path), entry, row)
         return broken
 
-    def stop_syntax_checks(self) -> None:
+    def stop_syntax_checks(self, kill: bool = True) -> None:
+        """Close the syntax-check workers: at once when the run is interrupted."""
         runner = getattr(self, "_syntax_runner", None)
         if runner is not None:
             self._syntax_runner = None
-            runner.close(kill=True)
+            runner.close(kill=kill)
 
     def run_key(self, codes: Sequence[str], verbose: bool, errors: Sequence[FileError]) -> str:
         """What a run's findings depend on: every (path, content), the root, codes and options."""

@@ -95,7 +95,7 @@ def test_syntax_errors_in_stubbed_files_found_by_workers(tmp_path, small_pool, m
     (tmp_path / "pyproject.toml").write_text("[tool.lintloop]\n")
     for index in range(20):
         (tmp_path / f"util_{index}.py").write_text(f"def add_{index}(a, b):\n    return a + b\n")
-    (tmp_path / "broken.py").write_text("def add(a, b:\n    return a + b\n")
+    (tmp_path / "broken.py").write_text("x = = 1\n")
     monkeypatch.chdir(tmp_path)
     for _ in range(2):  # cold, then from the cache
         result = lint_paths(["."], Options(jobs=2, cache_dir=str(tmp_path / "cache")))
