@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
-import networkx as nx
 
 from lintloop.link import LinkResult
 from lintloop.link.edges import IDENTITY, TRANSPARENT, GEdge, NodeInfo
+
+if TYPE_CHECKING:  # pragma: no cover
+    import networkx as nx
 
 _SEARCH_LIMIT = 200_000
 _PREPROCESSOR = re.compile(r"tok|process|collat|transform|augment|feature_extract|vectori[sz]|encode_fn|"
@@ -34,7 +36,7 @@ class FlowGraph:
         self.cells = result.cells
         self.notes = result.notes
         self.edges: List[GEdge] = list(result.edges)
-        self._graph: Optional[nx.MultiDiGraph] = None
+        self._graph: Optional["nx.MultiDiGraph"] = None
         self.inc: Dict[str, List[GEdge]] = {}
         self.out: Dict[str, List[GEdge]] = {}
         for edge in result.edges:
@@ -135,13 +137,15 @@ class FlowGraph:
     # -- edges by kind -----------------------------------------------------------------
 
     @property
-    def graph(self) -> nx.MultiDiGraph:
+    def graph(self) -> "nx.MultiDiGraph":
         """The whole flow graph as a ``networkx.MultiDiGraph`` (built on first use).
 
         The rules walk the adjacency lists directly, which is several times faster on
         large projects; this view is for exploring a graph from Python.
         """
         if self._graph is None:
+            import networkx as nx  # imported when asked for: a warm run never needs it
+
             self._graph = nx.MultiDiGraph()
             for edge in self.edges:
                 self._graph.add_edge(edge.src, edge.dst, edge=edge)

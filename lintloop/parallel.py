@@ -85,7 +85,7 @@ def check_file(path: str, vocab: Vocabulary) -> Checked:
     """Read, hash and scan one file; summarise it now when the prefilter keeps it."""
     from lintloop.cache import encode_summary
     from lintloop.extract.prefilter import scan
-    from lintloop.worker import read_bytes, summarise_bytes
+    from lintloop.worker import read_bytes
 
     try:
         stat = os.stat(path)

@@ -8,7 +8,6 @@ module body, then every function and method, into small value-flow graphs.
 from __future__ import annotations
 
 import ast
-import re
 import warnings
 from typing import Dict, List, Optional, Tuple
 
@@ -20,7 +19,7 @@ from lintloop.extract.source import Source, SourceError, decode_python, read_not
 from lintloop.summary import SUMMARY_VERSION, ClassInfo, Function, Summary, empty_summary
 from lintloop.vocabulary import Vocabulary
 
-__all__ = ["ParseError", "SourceError", "summarise", "summarise_text", "read_source", "PREFILTER"]
+__all__ = ["ParseError", "SourceError", "summarise", "summarise_text", "read_source"]
 
 
 class ParseError(Exception):
@@ -31,16 +30,6 @@ class ParseError(Exception):
         self.message = message
         self.line = line
         self.column = column
-
-
-#: Words without which a file cannot generate, train, filter or move data between
-#: files in a way lintloop follows.  A file without any of them still gets a
-#: (trivial) summary, so imports of it resolve and data passes through its calls.
-PREFILTER = re.compile(
-    rb"generate|sample|pipeline|predict|fit|train|Trainer|backward|fine_tun|completions|"
-    rb"messages\.create|responses\.create|\.step\(|grad|save|load|dump|write|to_json|to_csv|"
-    rb"to_parquet|open\(|LLM\(|\.chat\(|self\.|import"
-)
 
 
 def read_source(data: bytes, notebook: bool = False) -> Source:

@@ -493,4 +493,4 @@ def counts(scans: Mapping[str, Scan], chosen: Mapping[str, object]) -> Tuple[int
 
 
 __all__ = ["Scan", "scan", "compiles", "import_statements", "stub_summary", "promote", "counts", "NEEDLES",
-           "RELEVANT_IMPORTS", "RELEVANT_NAMES"]
+           "RELEVANT_NAMES"]

@@ -20,7 +20,6 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
-import networkx as nx
 
 from lintloop.extract.templates import has_literal, normalise, templates_match
 from lintloop.link.edges import TRANSPARENT, GEdge, NodeInfo
@@ -299,6 +298,8 @@ class _Linker:
         return out
 
     def _order(self) -> List[str]:
+        import networkx as nx  # the call graph's strongly connected components
+
         graph = nx.DiGraph()
         graph.add_nodes_from(self.functions)
         for (caller, _), targets in self.resolved.items():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Dict, Iterator, List, Tuple
 
-import networkx as nx
 
 from lintloop.graph import FlowGraph
 from lintloop.rules.base import Rule, make_finding, steps_for
@@ -75,6 +74,8 @@ def check(graph: FlowGraph) -> Iterator[Finding]:
                 legs[key] = loop
     if not legs:
         return
+    import networkx as nx  # only when there are legs to join into cycles
+
     models = nx.DiGraph()
     for (source, target), loop in legs.items():
         models.add_edge(source, target, loop=loop)
@@ -98,7 +99,9 @@ def check(graph: FlowGraph) -> Iterator[Finding]:
         yield make_finding(graph, RULE, closing.train.edge, message, flow, "|".join(sorted(names)))
 
 
-def _cycles(models: nx.DiGraph):
+def _cycles(models):
+    import networkx as nx
+
     try:
         found = nx.simple_cycles(models, length_bound=_MAX_CYCLE)
     except TypeError:  # networkx < 3.1 has no length_bound
