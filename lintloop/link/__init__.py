@@ -23,7 +23,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from lintloop.extract.templates import has_literal, normalise, templates_match
 from lintloop.link.edges import TRANSPARENT, GEdge, NodeInfo
-from lintloop.link.filters import judge
+from lintloop.link.filters import Memo, judge
 from lintloop.link.modules import ModuleFile, ModuleIndex, module_names
 from lintloop.link.summaries import (
     FunctionGraph,
@@ -491,16 +491,17 @@ class _Linker:
         return None
 
     def _judge_filters(self, fg: FunctionGraph) -> None:
-        for edge in list(fg.edges):
-            if edge.kind == "filter" and edge.judges is None:
-                verdict, judges, foreign = judge(edge, fg.preds, self.nodes)
-                if verdict == "open":
-                    edge.kind = "flow"
-                    if not edge.note and edge.extra:
-                        edge.note = ""
-                else:
-                    edge.judges = judges
-                    edge.foreign = foreign
+        """Judge every selection of a function on the graph as it stands, then apply the
+        verdicts (so no verdict depends on the order filters were judged in)."""
+        memo = Memo(fg.preds)
+        pending = [edge for edge in fg.edges if edge.kind == "filter" and edge.judges is None]
+        verdicts = [(edge, judge(edge, fg.preds, self.nodes, memo)) for edge in pending]
+        for edge, (verdict, judges, foreign) in verdicts:
+            if verdict == "open":
+                edge.kind = "flow"
+            else:
+                edge.judges = judges
+                edge.foreign = foreign
 
     def _promote(self, fn: _Fn, fg: FunctionGraph, markers: list) -> None:
         """Backward passes make forward passes training; sampler steps make them generation."""

@@ -13,7 +13,6 @@ One vocabulary of kinds is shared by the extractor, the linker and the rules:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import FrozenSet, Optional, Tuple
 
 TRANSPARENT = frozenset({"flow", "store", "write", "read", "copy", "alias"})
@@ -74,24 +73,32 @@ class GEdge:
         return f"GEdge({self.src} -{self.kind}-> {self.dst} @{self.path}:{self.line})"
 
 
-@dataclass
 class NodeInfo:
-    """What the rules need to know about a value."""
+    """What the rules need to know about a value (slotted: there is one per value)."""
 
-    path: str
-    function: str
-    line: int
-    column: int
-    text: str
-    name: str = ""
-    kind: str = "value"
-    info: bool = False
-    consults: Tuple[str, ...] = ()
-    loops: Tuple[str, ...] = ()
-    template: str = ""
-    #: "real" or "external" when a call's result carries such data from inside the callee
-    source: str = ""
+    __slots__ = ("path", "function", "line", "column", "text", "name", "kind", "info", "consults", "loops",
+                 "template", "source")
+
+    def __init__(self, path: str, function: str, line: int, column: int, text: str, name: str = "",
+                 kind: str = "value", info: bool = False, consults: Tuple[str, ...] = (),
+                 loops: Tuple[str, ...] = (), template: str = "", source: str = "") -> None:
+        self.path = path
+        self.function = function
+        self.line = line
+        self.column = column
+        self.text = text
+        self.name = name
+        self.kind = kind
+        self.info = info
+        self.consults = consults
+        self.loops = loops
+        self.template = template
+        #: "real" or "external" when a call's result carries such data from inside the callee
+        self.source = source
 
     @property
     def label(self) -> str:
         return self.name or self.text
+
+    def __repr__(self) -> str:  # pragma: no cover - debugging aid
+        return f"NodeInfo({self.kind} {self.label!r} @{self.path}:{self.line})"

@@ -27,6 +27,8 @@ from lintloop.link.edges import DEPENDENCY, GEdge, NodeInfo
 
 Preds = Callable[[str], Iterable[GEdge]]
 _BUDGET = 4000
+#: what a value depends on, selections included (kept items still come from their source)
+_DEPENDS = DEPENDENCY | {"filter"}
 
 
 def _ancestors(starts: Iterable[str], preds: Preds, limit: int = _BUDGET) -> Set[str]:
@@ -35,7 +37,7 @@ def _ancestors(starts: Iterable[str], preds: Preds, limit: int = _BUDGET) -> Set
     while queue and len(seen) < limit:
         node = queue.popleft()
         for edge in preds(node):
-            if edge.kind in DEPENDENCY and edge.src not in seen:
+            if edge.kind in _DEPENDS and edge.src not in seen:
                 seen.add(edge.src)
                 queue.append(edge.src)
     return seen
@@ -48,13 +50,30 @@ def is_informative(node: str, nodes: Dict[str, NodeInfo]) -> bool:
     return True  # a field, global, file or import: data from elsewhere
 
 
-def judge(edge: GEdge, preds: Preds, nodes: Dict[str, NodeInfo]) -> Tuple[str, FrozenSet[str], bool]:
+class Memo:
+    """Ancestor sets shared by the filters of one function (every flow under one ``if``
+    shares that condition's ancestry)."""
+
+    def __init__(self, preds: Preds) -> None:
+        self.preds = preds
+        self._sets: Dict[FrozenSet[str], Set[str]] = {}
+
+    def ancestors(self, starts: FrozenSet[str]) -> Set[str]:
+        found = self._sets.get(starts)
+        if found is None:
+            found = self._sets[starts] = _ancestors(starts, self.preds)
+        return found
+
+
+def judge(edge: GEdge, preds: Preds, nodes: Dict[str, NodeInfo],
+          memo: "Memo" = None) -> Tuple[str, FrozenSet[str], bool]:  # type: ignore[assignment]
     """("open", ...) when the filter adds nothing, else ("judged", judges, foreign)."""
     predicate = set(edge.extra)
     if not predicate:
         return "open", frozenset(), False
-    items = _ancestors([edge.src], preds)
-    context = _ancestors(predicate | set(edge.reads), preds)
+    memo = memo or Memo(preds)
+    items = memo.ancestors(frozenset((edge.src,)))
+    context = memo.ancestors(frozenset(predicate) | frozenset(edge.reads))
     asks_outside = any(nodes[n].kind == "ext" for n in context if n in nodes)
     if not (context & items) and not asks_outside:
         # `if step % 100 == 0`: the condition does not look at what it keeps
@@ -77,7 +96,7 @@ def judge(edge: GEdge, preds: Preds, nodes: Dict[str, NodeInfo]) -> Tuple[str, F
                 foreign = True
             continue
         for parent in preds(node):
-            if parent.kind in DEPENDENCY and parent.src not in seen and parent.src not in items:
+            if parent.kind in _DEPENDS and parent.src not in seen and parent.src not in items:
                 seen.add(parent.src)
                 queue.append(parent.src)
     if not found:

@@ -178,9 +178,14 @@ def compute_summary(fg: FunctionGraph, iface: Interface, nodes: Dict[str, NodeIn
             param_reach[param] = set(reach(fg, param))
         return param_reach[param]
 
+    model_cache: Dict[str, List[Iface]] = {}
+
     def model_points(model: str) -> List[Iface]:
-        found = [points[n] for n in components.get(model, (model,)) if n in points]
-        return found or [("global", model)]
+        found = model_cache.get(model)
+        if found is None:
+            found = [points[n] for n in components.get(model, (model,)) if n in points] or [("global", model)]
+            model_cache[model] = found
+        return found
 
     def both_global(a: Iface, b: Iface) -> bool:
         return iface.is_global(a) and iface.is_global(b)
@@ -201,6 +206,7 @@ def compute_summary(fg: FunctionGraph, iface: Interface, nodes: Dict[str, NodeIn
                                          judges=_map_set(judges, iface) if judges else None))
 
     # models and what they produce, and what trains them
+    forwards: Dict[Tuple[Iface, Iface], SummaryEdge] = {}
     for edge in fg.edges:
         if edge.kind in ("generate", "predict", "forward"):
             extra: Tuple[Iface, ...] = ()
@@ -209,12 +215,25 @@ def compute_summary(fg: FunctionGraph, iface: Interface, nodes: Dict[str, NodeIn
                          if any(x in reached_from(p) for x in edge.extra)]
                 found += [("global", x) for x in edge.extra if x in points and iface.is_global(points[x])]
                 extra = tuple(found)
+            sources = model_points(edge.src)
             for out_node, out_point in outputs:
                 parents = back[out_node]
                 if edge.dst not in parents:
                     continue
+                if edge.kind == "forward":
+                    # forward passes only matter to a caller's backward pass: one edge per
+                    # model and output, with their inputs, and the call as its explanation
+                    for source in sources:
+                        if source != out_point and not both_global(source, out_point):
+                            known = forwards.get((source, out_point))
+                            if known is None:
+                                forwards[(source, out_point)] = SummaryEdge(source, out_point, "forward",
+                                                                            (edge.step(),), extra)
+                            elif extra:
+                                known.extra = tuple(dict.fromkeys(known.extra + extra))
+                    continue
                 via = steps_of([edge] + chain_to_target(parents, edge.dst))
-                for source in model_points(edge.src):
+                for source in sources:
                     if source != out_point and not both_global(source, out_point):
                         edges.append(SummaryEdge(source, out_point, edge.kind, via, extra))
         elif edge.kind == "train":
@@ -227,6 +246,8 @@ def compute_summary(fg: FunctionGraph, iface: Interface, nodes: Dict[str, NodeIn
                 for model in models:
                     if not both_global(in_point, model):
                         edges.append(SummaryEdge(in_point, model, "train", via))
+
+    edges.extend(forwards.values())
 
     # identity between interface points (wrappers, stores into fields, loaded checkpoints)
     seen_roots: Set[int] = set()
