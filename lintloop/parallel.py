@@ -119,6 +119,7 @@ def _summarise_relevant(path: str, data: bytes, vocab: Vocabulary, needed: Froze
     """
     from dataclasses import replace
 
+    from lintloop.extract import summarise_tree
     from lintloop.extract.directives import read_directives
     from lintloop.extract.prefilter import REDUCE_LINES, reduce_source
     from lintloop.worker import summarise_bytes
@@ -136,10 +137,11 @@ def _summarise_relevant(path: str, data: bytes, vocab: Vocabulary, needed: Froze
     reduced = None if skip else reduce_source(text, vocab.extra_words, needed)
     if reduced is None:
         return summarise_bytes(path, data, vocab)
-    summary = summarise_bytes(path, reduced.encode("utf-8"), vocab)
-    if isinstance(summary, FileError):
+    try:
+        summary = summarise_tree(reduced, text, vocab)
+    except Exception:  # noqa: BLE001 - the whole file, the normal way, reports what went wrong
         return summarise_bytes(path, data, vocab)
-    return replace(summary, directives=directives) if whole else summary
+    return replace(summary, directives=directives)
 
 
 def scan_row(item: Any) -> list:

@@ -19,7 +19,7 @@ from lintloop.extract.source import Source, SourceError, decode_python, read_not
 from lintloop.summary import SUMMARY_VERSION, ClassInfo, Function, Summary, empty_summary
 from lintloop.vocabulary import Vocabulary
 
-__all__ = ["ParseError", "SourceError", "summarise", "summarise_text", "read_source"]
+__all__ = ["ParseError", "SourceError", "summarise", "summarise_text", "summarise_tree", "read_source"]
 
 
 class ParseError(Exception):
@@ -57,6 +57,11 @@ def summarise_text(text: str, vocab: Vocabulary, cells: Tuple[Tuple[int, int], .
     except ValueError as exc:
         raise ParseError(f"cannot parse: {exc}", None, None) from None
     return _summarise_tree(tree, text, vocab, directives, cells)
+
+
+def summarise_tree(tree: ast.Module, text: str, vocab: Vocabulary) -> Summary:
+    """The Summary of an already parsed (possibly pruned) module; positions refer to ``text``."""
+    return _summarise_tree(tree, text, vocab, (), ())
 
 
 def _summarise_tree(tree: ast.Module, text: str, vocab: Vocabulary, directives, cells) -> Summary:

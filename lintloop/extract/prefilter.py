@@ -191,14 +191,14 @@ REDUCE_SHARE = 0.3
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def reduce_source(text: str, extra_words: Iterable[str] = (), needed: Iterable[str] = ()) -> Optional[str]:
-    """A large relevant file with only its relevant parts left, line numbers kept.
+def reduce_source(text: str, extra_words: Iterable[str] = (), needed: Iterable[str] = ()) -> Optional[ast.Module]:
+    """A large relevant file's syntax tree with only its relevant parts left (positions kept).
 
     Module-level statements stay, and so do the top-level functions and classes
     whose own text holds generation or training vocabulary, plus the top-level
     functions those call (transitively), and the ``needed`` names (what other files
-    import from a helper module).  Other top-level definitions become blank
-    lines: in a 4,000-line model file, the one class that calls ``generate`` is
+    import from a helper module).  Other top-level definitions are left out of the
+    tree: in a 4,000-line model file, the one class that calls ``generate`` is
     interpreted and the forty layers beside it are not.  Calls into what was
     dropped are unknown calls (data passes through them).  None when the file does
     not parse or when too little would be dropped.
@@ -239,7 +239,10 @@ def reduce_source(text: str, extra_words: Iterable[str] = (), needed: Iterable[s
             dropped.update(range(start, end + 1))
     if len(dropped) < REDUCE_SHARE * len(lines):
         return None
-    return "".join("\n" if number in dropped else line for number, line in enumerate(lines, 1))
+    # the tree already parsed, pruned: interpreting it needs no second parse
+    body = [node for node in tree.body
+            if not (isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name not in kept)]
+    return ast.Module(body=body, type_ignores=[])
 
 
 def _in_doctest(data: bytes, position: int) -> bool:
