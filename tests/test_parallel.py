@@ -56,19 +56,19 @@ def test_worker_results_pickle():
 
 def test_interrupt_stops_the_run_and_saves_nothing(chdir_root, small_pool, tmp_path, monkeypatch):
     calls = []
-    original = parallel.decode_summary
+    original = parallel.encode_summary  # called in the parent for each summary it caches
 
-    def interrupt(payload):
+    def interrupt(summary):
         calls.append(1)
         if len(calls) == 3:
             raise KeyboardInterrupt
-        return original(payload)
+        return original(summary)
 
-    monkeypatch.setattr(parallel, "decode_summary", interrupt)
+    monkeypatch.setattr(parallel, "encode_summary", interrupt)
     with pytest.raises(KeyboardInterrupt):
         lint_fixtures(jobs=2, cache_dir=str(tmp_path / "cache"))
     assert not list((tmp_path / "cache").glob("*/*/index.json"))
-    monkeypatch.setattr(parallel, "decode_summary", original)
+    monkeypatch.setattr(parallel, "encode_summary", original)
     assert lint_fixtures(jobs=2, cache_dir=str(tmp_path / "cache")).findings == \
         lint_fixtures(jobs=1, use_cache=False).findings
 
