@@ -38,7 +38,7 @@ import time
 from dataclasses import dataclass, fields
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
-from lintloop.summary import SUMMARY_VERSION, Summary
+from lintloop.summary import SUMMARY_VERSION, Summary, validate
 
 DEFAULT_DIR = ".lintloop_cache"
 ENV_VAR = "LINTLOOP_CACHE_DIR"
@@ -229,8 +229,10 @@ class Cache:
             tag, stored_digest, checksum = header.decode("ascii").split(" ")
             if tag != "lintloop-summary" or stored_digest != content_digest or checksum != _checksum(payload):
                 raise ValueError("header does not match")
-            return decode_summary(payload)
-        except (ValueError, TypeError, KeyError, IndexError, UnicodeDecodeError):
+            summary = decode_summary(payload)
+            validate(summary)  # a well-formed file with ill-typed contents is damage too
+            return summary
+        except (ValueError, TypeError, KeyError, IndexError, UnicodeDecodeError, RecursionError, AttributeError):
             self._damaged_blobs += 1
             _remove(path)
             return None

@@ -282,6 +282,11 @@ class Runner:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
+            if multiprocessing.current_process().daemon:
+                # inside a pool worker (flake8 -j, a user's multiprocessing.Pool): daemonic
+                # processes may not have children, so this run stays serial
+                self._pool_failed = True
+                return None
             method = "fork" if sys.platform.startswith("linux") else None
             context = multiprocessing.get_context(method)
             self._pool = ProcessPoolExecutor(self.jobs, mp_context=context, initializer=_init_worker,

@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 from lintloop.extract.source import cell_position
-from lintloop.graph import FlowGraph
-from lintloop.link.edges import GEdge, StepTuple
 from lintloop.types import Finding, Span, Step
+
+if TYPE_CHECKING:  # the registry is read on every run; the engine only when a graph is checked
+    from lintloop.graph import FlowGraph
+    from lintloop.link.edges import GEdge, StepTuple
 
 #: A rule example: one source text, or ``{path: source}`` for several files.
 Example = Union[str, Dict[str, str]]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
-from lintloop.graph import FlowGraph
 from lintloop.rules.base import Rule, make_finding, steps_for
-from lintloop.rules.loops import analyse, filter_note, model_label, node_label
 from lintloop.types import Finding
+
+if TYPE_CHECKING:
+    from lintloop.graph import FlowGraph
 
 CODE = "LL001"
 NAME = "self-feeding-loop"
@@ -120,6 +121,8 @@ def improve(model):
 
 
 def check(graph: FlowGraph) -> Iterator[Finding]:
+    from lintloop.rules.loops import analyse, filter_note, model_label, node_label
+
     seen = set()
     for loop in analyse(graph):
         if loop.kind != "self":

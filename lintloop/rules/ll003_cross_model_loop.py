@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Dict, Iterator, List, Tuple
+from typing import TYPE_CHECKING, Dict, Iterator, List, Tuple
 
 
-from lintloop.graph import FlowGraph
 from lintloop.rules.base import Rule, make_finding, steps_for
-from lintloop.rules.loops import Loop, analyse, model_label
 from lintloop.types import Finding
+
+if TYPE_CHECKING:
+    from lintloop.graph import FlowGraph
+    from lintloop.rules.loops import Loop
 
 CODE = "LL003"
 NAME = "cross-model-loop"
@@ -65,6 +67,8 @@ for r in range(4):
 
 
 def check(graph: FlowGraph) -> Iterator[Finding]:
+    from lintloop.rules.loops import analyse, model_label
+
     legs: Dict[Tuple[str, str], Loop] = {}
     for loop in analyse(graph):
         if loop.kind == "cross":

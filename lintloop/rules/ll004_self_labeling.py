@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
-from lintloop.graph import FlowGraph
 from lintloop.rules.base import Rule, make_finding, steps_for
-from lintloop.rules.loops import analyse, model_label
 from lintloop.types import Finding
+
+if TYPE_CHECKING:
+    from lintloop.graph import FlowGraph
 
 CODE = "LL004"
 NAME = "self-labeling"
@@ -59,6 +60,8 @@ clf.fit(np.concatenate([X_lab, X_unlabeled]), np.concatenate([y_lab, y_pseudo]))
 
 
 def check(graph: FlowGraph) -> Iterator[Finding]:
+    from lintloop.rules.loops import analyse, model_label
+
     seen = set()
     for loop in analyse(graph):
         if loop.kind != "label":
