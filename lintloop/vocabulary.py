@@ -57,6 +57,21 @@ NON_DATA_METHODS = frozenset({
     "is_available", "get_device", "zero_grad", "info", "debug",
     "warning", "error", "set_description", "set_postfix", "close", "flush",
 })
+#: Constructors of random number generators (their ``choice`` draws by weights, see calls.py).
+RNG_CONSTRUCTORS = frozenset({
+    "numpy.random.default_rng", "numpy.random.RandomState", "numpy.random.Generator",
+    "sklearn.utils.check_random_state", "sklearn.utils.validation.check_random_state",
+    "random.Random", "random.SystemRandom", "torch.Generator", "jax.random.PRNGKey",
+})
+#: Ranking functions: the result depends on the data (first argument) only; the rest
+#: (``k``, ``axis``, ``kth``) are positions and counts, not information about the items.
+RANKING_FUNCTIONS = frozenset({
+    "numpy.argpartition", "numpy.partition", "numpy.argsort", "numpy.sort", "numpy.flip",
+    "torch.topk", "torch.argsort", "torch.sort", "torch.kthvalue",
+})
+RANKING_METHODS = frozenset({"topk", "argsort", "argpartition", "kthvalue"})
+#: Attributes that describe an array rather than hold its data (``x.shape[0]``).
+NON_DATA_ATTRIBUTES = frozenset({"shape", "ndim", "dtype", "device", "is_cuda", "requires_grad"})
 #: ``model.save_pretrained(path)``: a checkpoint of the receiver is written to path.
 SAVE_MODEL_METHODS = frozenset({
     "save_pretrained", "save_model", "save", "save_weights", "save_checkpoint", "push_to_hub",

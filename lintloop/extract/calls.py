@@ -14,7 +14,7 @@ import builtins
 import re
 from typing import Dict, List, Optional, Tuple
 
-from lintloop.extract.values import EMPTY, NO_PREDICATE, Refs, Seq, Tup, Value, flat, sort_refs, union
+from lintloop.extract.values import EMPTY, NO_PREDICATE, Predicate, Refs, Seq, Tup, Value, flat, sort_refs, union
 from lintloop.summary import CallSite, Marker
 from lintloop import vocabulary as V
 
@@ -225,6 +225,14 @@ def qualified_call(it, call: ast.Call, qualified: str, level: int, args: Args) -
         return selection(it, call, args.get(1), call.keywords, args)
     if qualified in V.NON_DATA_FUNCTIONS:
         return EMPTY
+    if qualified in V.RNG_CONSTRUCTORS or name == "check_random_state":
+        node = result_node(it, call, "value")
+        it.tag(node, "rng")
+        return frozenset({node})
+    if qualified in ("numpy.random.choice", "random.choices", "random.choice"):
+        return weighted_choice(it, call, args)
+    if qualified in V.RANKING_FUNCTIONS:
+        return derived(it, call, flat(args.get(0, "a", "input")))
     if qualified in V.NO_GRAD_CONTEXTS:
         return EMPTY
     if qualified.startswith("torch.distributions."):
@@ -669,6 +677,10 @@ def method_call(it, call: ast.Call, method: str, receiver: Value, args: Args, re
         return derived(it, call, produced | flat(item) | recv)
     if method in V.NON_DATA_METHODS:
         return EMPTY
+    if method in V.RANKING_METHODS:
+        return derived(it, call, recv)  # `conf.topk(k)`: k counts, it informs nothing
+    if method in ("choice", "choices") and _is_random_source(tags, receiver_text):
+        return weighted_choice(it, call, args)
     if method in ("sample", "rsample") and _sample_exempt("sample", tags, receiver_text) or method == "rsample":
         return derived(it, call, recv | args.all())  # a draw from a distribution computed from data
     return project_call(it, call, ("method", method), args, receiver)
@@ -795,6 +807,38 @@ def user_role_call(it, call: ast.Call, role: str, args: Args, receiver: Refs) ->
         return frozenset({node})
     node = result_node(it, call, "ext")
     it.b.nodes[node].info = True
+    return frozenset({node})
+
+
+def _is_random_source(tags, receiver_text: str) -> bool:
+    """``rng``, ``random_state``, ``np.random``, ``random``: a random number generator."""
+    last = _last_word(receiver_text)
+    return "rng" in tags or last in ("random", "rng", "random_state", "generator", "np", "numpy") \
+        or last.endswith(("_rng", "random_state"))
+
+
+def weighted_choice(it, call: ast.Call, args: Args) -> Refs:
+    """``rng.choice(a, p=w)``, ``random.choices(xs, weights=w)``: items of the population, picked
+    according to the weights.  The weights select; they are not what is kept (AdaBoost draws real
+    rows by their error weights), so they are judged like any other selection."""
+    population = flat(args.get(0, "a", "population"))
+    weight_expr = next((k.value for k in call.keywords if k.arg in ("p", "weights", "cum_weights")), None)
+    weights = flat(args.get(None, "p", "weights", "cum_weights"))
+    node = result_node(it, call, "container")
+    text = it.scope.call_text(call)
+    if not population:
+        # rng.choice(len(xs), p=scores): the drawn positions are made of the scores
+        it.flow(weights, node, call, text)
+        return frozenset({node})
+    label = it.scope.snippet(weight_expr, 60) if weight_expr is not None else text
+    predicate = Predicate(weights, weights, label) if weights else NO_PREDICATE
+    for ref in population:
+        if predicate:
+            combined = predicate | it.guard()
+            it.b.edge(ref, node, "filter", call, text, f"selected by {text}", tuple(combined.values),
+                      tuple(combined.reads))
+        else:
+            it.flow(frozenset({ref}), node, call, text)
     return frozenset({node})
 
 

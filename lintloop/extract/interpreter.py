@@ -24,9 +24,12 @@ from lintloop.extract.scope import FunctionFacts, ModuleScope, imports_of
 from lintloop.extract.templates import template_of
 from lintloop.extract.values import EMPTY, NO_PREDICATE, Predicate, Refs, Seq, Tup, Value, flat, merge, union
 from lintloop.summary import Import, Ref
-from lintloop.vocabulary import IDENTITY_ATTRIBUTES, PIPELINE_COMPONENTS
+from lintloop.vocabulary import IDENTITY_ATTRIBUTES, NON_DATA_ATTRIBUTES, PIPELINE_COMPONENTS
 
 _EXITS = (ast.Continue, ast.Return, ast.Break, ast.Raise)
+_GUARDING_EXITS = (ast.Continue, ast.Return, ast.Raise)
+#: expressions whose value is new (arithmetic, comparisons), never one of their operands
+_COMPUTED = (ast.BinOp, ast.UnaryOp, ast.Compare)
 _BUILTINS = frozenset(dir(builtins))
 _STRINGISH = (ast.Constant, ast.JoinedStr, ast.BinOp, ast.Call)
 _ORDERING = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
@@ -193,8 +196,9 @@ class Interpreter:
         pushed = 0
         for stmt in body:
             self.statement(stmt)
-            if isinstance(stmt, ast.If) and stmt.body and isinstance(stmt.body[-1], _EXITS) and not stmt.orelse:
-                # `if not ok: continue` guards the rest of the block
+            if isinstance(stmt, ast.If) and stmt.body and isinstance(stmt.body[-1], _GUARDING_EXITS) and not stmt.orelse:
+                # `if not ok: continue` guards the rest of the block; `if done: break` does
+                # not: it decides how many rounds run, not which items are kept
                 test = self._last_test
                 if test:
                     self.guards.append(test)
@@ -255,9 +259,14 @@ class Interpreter:
             targets += [(flat(item), self.b.return_position(i)) for i, item in enumerate(value.items)]
         else:
             self.b.return_arities.add(0)
+        # the caller gets this very object (a model keeps its identity), unless the value is
+        # computed: `np.sum(r) / (n - self.fit_intercept)` is a new number, not the field
+        computed = isinstance(stmt.value, _COMPUTED)
         for refs, node in targets:
             self.flow(refs, node, stmt, self.scope.snippet(stmt.value), note)
-            for ref in refs:  # the caller gets this very object (a model keeps its identity)
+            if computed:
+                continue
+            for ref in refs:
                 self.b.edge(ref, node, "returns", stmt, "")
 
     def stmt_If(self, stmt: ast.If) -> None:
@@ -533,6 +542,15 @@ class Interpreter:
         return EMPTY
 
     def expr_Attribute(self, node: ast.Attribute) -> Value:
+        if node.attr in NON_DATA_ATTRIBUTES:
+            # `max_proba.shape[0]`: a size says nothing about the items' content (and a
+            # condition on it does not read them)
+            recorders, self._recorders = self._recorders, []
+            try:
+                self.expr(node.value)
+            finally:
+                self._recorders = recorders
+            return EMPTY
         return self.attribute_refs(node)
 
     def expr_Subscript(self, node: ast.Subscript) -> Value:
@@ -543,7 +561,7 @@ class Interpreter:
         if isinstance(base, Tup) and isinstance(index, ast.Constant) and isinstance(index.value, int):
             if -len(base.items) <= index.value < len(base.items):
                 return base.items[index.value]
-        selector = flat(self.expr(index))
+        selector = self._selector(index)
         refs = flat(base)
         if selector and self._is_table(refs, node.value):
             # ALPHABET[i], itos[token]: a lookup table decodes the index; the data is the index
@@ -556,6 +574,17 @@ class Interpreter:
                 self.b.edge(ref, picked, "filter", node, self.scope.snippet(node), "", tuple(selector))
             return frozenset({picked})
         return refs
+
+    def _selector(self, index: ast.AST) -> Refs:
+        """What an index selects by.  Slice bounds (``x[:n]``, ``x[:, :k]``) choose by
+        position, never by content, so they are read but select nothing."""
+        parts = index.elts if isinstance(index, ast.Tuple) else [index]
+        selector: Set[Ref] = set()
+        for part in parts:
+            refs = flat(self.expr(part))
+            if not isinstance(part, ast.Slice):
+                selector |= refs
+        return frozenset(selector)
 
     def _is_table(self, refs: Refs, base: ast.AST) -> bool:
         """A constant lookup table (a string literal, an ``itos`` vocabulary)."""
@@ -621,11 +650,11 @@ class Interpreter:
         operands = [node.left] + list(node.comparators)
         values = [flat(self.expr(operand)) for operand in operands]
         if all(isinstance(op, _ORDERING) for op in node.ops) and len(values) > 1:
-            # `len(t) > min_len`, `score >= threshold`: a threshold handed in as a
-            # parameter (or a constant) says nothing about the items it is compared with
-            kept = [v for v in values if not self._only_thresholds(v)]
-            if kept:
-                return union(kept)
+            # `len(t) > min_len`, `score >= self.threshold`: a bare scalar the items are
+            # compared with says nothing about them; keep only the most data-like operands
+            ranks = [self._data_rank(v) for v in values]
+            top = max(ranks)
+            return union(v for v, rank in zip(values, ranks) if rank == top)
         if any(isinstance(op, _MATCHING) for op in node.ops):
             # `answer == gold`, `task not in seed_pool`: data handed in by the caller and
             # compared with the items is outside information (ground truth, a seed pool)
@@ -642,8 +671,22 @@ class Interpreter:
             self.b.edge(ref, checked, "flow", at, self.scope.snippet(at))
         return (refs - frozenset(params)) | frozenset({checked})
 
-    def _only_thresholds(self, refs: Refs) -> bool:
-        return bool(refs) and all(isinstance(r, int) and self.b.nodes[r].kind in ("param", "lit") for r in refs)
+    def _data_rank(self, refs: Refs) -> int:
+        """How much an ordering operand looks like data rather than a threshold: a constant
+        (0), a field of ``self`` set from the constructor (1), a parameter (2), anything
+        computed (3; ``len(t)`` computes a size, so it ranks here though it carries nothing).
+        Inside a helper ``keep(confidence)`` the items are themselves a parameter, and
+        ``confidence > self.threshold`` must still keep them, not the threshold."""
+        if not refs:
+            return 3
+        rank = 0
+        for ref in refs:
+            if isinstance(ref, str):
+                rank = max(rank, 1 if ref.startswith("F:") else 3)
+            else:
+                kind = self.b.nodes[ref].kind
+                rank = max(rank, 0 if kind == "lit" else 2 if kind == "param" else 3)
+        return rank
 
     def comprehension(self, node: ast.AST, elements: List[ast.AST]) -> Value:
         saved = dict(self.env)

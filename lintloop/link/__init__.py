@@ -430,6 +430,10 @@ class _Linker:
             sources |= refs
         for refs in kwargs.values():
             sources |= refs
+        if not constructor:
+            # `validate_data(self, X, y)`, `check_is_fitted(self)`: the object handed to an
+            # unknown helper as context does not pour every one of its fields into the result
+            sources -= {ref for ref in sources - receiver if self._is_self_param(ref)}
         info = self.nodes[result]
         name = site.name
         is_method = site.callee[0] == "method"
@@ -457,6 +461,10 @@ class _Linker:
         for src in sources:
             fg.add(GEdge(src, result, "flow", fn.module.path, site.line, site.column, site.end_line,
                          site.end_column, site.text, note, function=fn.key))
+
+    def _is_self_param(self, ref: str) -> bool:
+        info = self.nodes.get(ref)
+        return info is not None and info.kind == "param" and info.name in ("self", "cls")
 
     def _param_map(self, callee: Function, first: Optional[Set[str]], args: List[Set[str]],
                    kwargs: Dict[str, Set[str]], star: bool) -> Dict[int, Set[str]]:
@@ -570,6 +578,7 @@ class _Linker:
                         module, info = self.classes[class_key]
                         alias(edge.dst, f"{module.name}::F:{info.name}.{edge.text}", edge.path, edge.line, "")  # type: ignore[attr-defined]
         fields = [n for n in self.nodes if "::F:" in n]
+        field_set = set(fields)
         by_class: Dict[str, Set[str]] = {}
         for node in fields:
             module_name, _, rest = node.partition("::F:")
@@ -588,9 +597,13 @@ class _Linker:
                 stack.extend(self._bases(base))
                 base_module, base_info = self.classes[base]
                 for attr in attrs:
+                    inherited = f"{base_module.name}::F:{base_info.name}.{attr}"  # type: ignore[attr-defined]
+                    if inherited not in field_set:
+                        # the base's own code never touches it: sibling classes that both set
+                        # `transduction_` hold different objects, not one shared field
+                        continue
                     module_name = class_key.split("::")[0]
-                    alias(f"{module_name}::F:{class_key.split('::')[1]}.{attr}",
-                          f"{base_module.name}::F:{base_info.name}.{attr}", "", 0, "")  # type: ignore[attr-defined]
+                    alias(f"{module_name}::F:{class_key.split('::')[1]}.{attr}", inherited, "", 0, "")
         for edge in extra:
             for node in (edge.src, edge.dst):
                 if node not in self.nodes:

@@ -232,10 +232,15 @@ def compute_summary(fg: FunctionGraph, iface: Interface, nodes: Dict[str, NodeIn
                             elif extra:
                                 known.extra = tuple(dict.fromkeys(known.extra + extra))
                     continue
-                via = steps_of([edge] + chain_to_target(parents, edge.dst))
+                chain = chain_to_target(parents, edge.dst)
+                via = steps_of([edge] + chain)
+                # a generation returned through a judged filter (a reward model's top-k)
+                # carries its judges: the caller decides whether they are the same model
+                judges, _ = judges_on(chain)
+                judged = _map_set(judges, iface) if judges else None
                 for source in sources:
                     if source != out_point and not both_global(source, out_point):
-                        edges.append(SummaryEdge(source, out_point, edge.kind, via, extra))
+                        edges.append(SummaryEdge(source, out_point, edge.kind, via, extra, judges=judged))
         elif edge.kind == "train":
             models = model_points(edge.dst)
             parents = reach_back(fg, edge.src)

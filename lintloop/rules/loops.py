@@ -103,13 +103,15 @@ def _analyse(graph: FlowGraph):
         for producer in sorted(own, key=lambda e: (e.kind != "generate", e.path, e.line, e.column)):
             if producer.dst not in parents:
                 continue
+            if producer.judges is not None and not graph.same_model_filter(producer, call.model):
+                continue  # generated in a helper that kept only what another model chose
             path = chain(parents, producer.dst)
             kind = "self"
             if producer.kind == "predict" and not _generated_inputs(graph, producer, generated_outputs, call.model):
                 kind = "label"
             if broken:
                 continue
-            filters = [e for e in path if e.kind == "filter"]
+            filters = [e for e in [producer] + path if e.kind == "filter" or e.judges]
             yield Loop(kind, call, producer, path, filters, sources.real_fixed)
             if kind == "self":
                 found_self = True
@@ -123,6 +125,8 @@ def _analyse(graph: FlowGraph):
             if model == call.model:
                 continue
             for producer in edges:
+                if producer.judges is not None and not graph.same_model_filter(producer, call.model):
+                    continue
                 if producer.kind == "generate" and producer.dst in parents:
                     path = chain(parents, producer.dst)
                     yield Loop("cross", call, producer, path, [], sources.real_fixed)
@@ -243,8 +247,9 @@ def _callee_text(text: str) -> str:
 def filter_note(graph: FlowGraph, filters: List[GEdge]) -> str:
     if not filters:
         return ""
-    texts = sorted({_shorten(f.text) for f in filters if f.text})
-    shown = " and ".join(f"`{t}`" for t in texts[:2]) or "on the way"
+    texts = sorted({_shorten(f.text) if f.kind == "filter" else f"inside `{_shorten(f.text)}`"
+                    for f in filters if f.text})
+    shown = " and ".join(t if t.startswith("inside") else f"`{t}`" for t in texts[:2]) or "on the way"
     return f": the filter {shown} only asks the same model, which adds no information"
 
 
