@@ -483,7 +483,14 @@ class FilePhase:
     def finish_syntax_checks(self) -> Dict[str, Union[Summary, FileError]]:
         """Record the verdicts in the cache; files that do not parse, analysed in full."""
         try:
-            for future, chunk in self._syntax_futures.items():
+            # the global pass is done: this process takes the chunks no worker has started
+            pending = list(self._syntax_futures.items())
+            for future, chunk in reversed(pending):
+                if future.cancel():
+                    self._syntax_results.update(syntax_file(p, self.vocab) for p in chunk)
+            for future, chunk in pending:
+                if future.cancelled():
+                    continue
                 try:
                     results = future.result()
                 except Exception:  # noqa: BLE001 - a dead pool: check here instead

@@ -139,3 +139,79 @@ def test_a_stubbed_file_with_a_syntax_error_is_still_reported(tmp_path, monkeypa
     monkeypatch.chdir(tmp_path)
     result = lint_paths(["util.py"], Options(use_cache=False))
     assert [(e.path, e.code, e.line) for e in result.errors] == [("util.py", "LL900", 1)]
+
+
+# -- long files: relevant blocks found from the text, the rest blanked before parsing -------------
+
+LONG_MODULE = '''\
+"""A model file: one class generates, the layers beside it do not."""
+import torch
+from torch import nn
+
+MAX_LEN = 64
+
+
+@register(
+    name="layer",
+    doc="""
+a description at column 0
+def not_a_function():
+""",
+)
+class Layer(nn.Module):
+    def forward(self, x):
+        return x * 2
+# a comment at column 0 between blocks
+
+
+def unused_helper(x):
+    text = """
+class NotAClass:
+"""
+    return x
+
+
+def decode(ids):
+    return [str(i) for i in ids]
+
+
+class Sampler(nn.Module):
+    def draw(self, model, prompt):
+        return decode(model.generate(prompt, max_length=MAX_LEN))
+''' + "\n".join(f"def filler_{i}(x):\n    return x + {i}\n\n" for i in range(300))
+
+
+def test_top_level_blocks_are_found_from_the_text_like_the_parser_finds_them():
+    from lintloop.extract.prefilter import _PHYSICAL_LINE, top_level_blocks
+
+    lines = _PHYSICAL_LINE.findall(LONG_MODULE)
+    assert "".join(lines) == LONG_MODULE
+    blocks = top_level_blocks(lines)
+    tree = ast.parse(LONG_MODULE)
+    expected = {node.name: (min([node.lineno] + [d.lineno for d in node.decorator_list]), node.end_lineno,
+                            isinstance(node, ast.ClassDef))
+                for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
+    assert blocks == expected  # decorators with blank lines in strings, column-0 text in strings
+
+
+def test_a_long_file_is_reduced_before_parsing_with_every_position_kept():
+    from lintloop.extract.prefilter import reduce_source
+
+    reduced = reduce_source(LONG_MODULE)
+    assert reduced is not None
+    kept = [getattr(node, "name", type(node).__name__) for node in reduced.body]
+    # module-level code, the generating class, and what it calls; no layer, no filler
+    assert kept == ["Expr", "Import", "ImportFrom", "Assign", "decode", "Sampler"]
+    original = {getattr(n, "name", None): n.lineno for n in ast.parse(LONG_MODULE).body}
+    assert {n.name: n.lineno for n in reduced.body if hasattr(n, "name")} == \
+        {name: original[name] for name in ("decode", "Sampler")}
+
+
+def test_a_reduction_that_does_not_parse_falls_back_to_the_whole_file():
+    from lintloop.extract.prefilter import reduce_source
+
+    # column-0 text in a string that the quote counter cannot see (a quote inside a
+    # string literal): blanking the wrong lines breaks the parse, so nothing is reduced
+    tricky = LONG_MODULE.replace('    text = """\nclass NotAClass:\n"""', '    text = "\'\'\'" + """\nx = 1\n"""')
+    ast.parse(tricky)
+    assert reduce_source(tricky) is None  # the caller then interprets the whole file

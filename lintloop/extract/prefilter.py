@@ -191,46 +191,123 @@ REDUCE_SHARE = 0.3
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
+_PHYSICAL_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+_BLOCK_START = re.compile(r"(?:async[ \t]+)?(def|class)[ \t]+(\w+)")
+#: a column-0 line that cannot start a new top-level statement (the rest of a signature)
+_CONTINUATION = (" ", "\t", ")", "]", "}", "#", "\r", "\n")
+
+
+def top_level_blocks(lines: List[str]) -> Dict[str, Tuple[int, int, bool]]:
+    """Top-level ``def``/``class`` blocks found from the text alone: name -> (first line,
+    last line, is a class), 1-based, decorators included.
+
+    A block runs from its decorators to the line before the next column-0 line that
+    starts a statement.  Text at column 0 inside a multi-line string can fool this;
+    :func:`reduce_source` then fails to parse what it kept and the file is read whole.
+    """
+    inside = _inside_triple_quotes(lines)
+    starts: List[Tuple[int, str, bool]] = []
+    for index, line in enumerate(lines):
+        if line[:1] in ("d", "c", "a") and not inside[index]:
+            match = _BLOCK_START.match(line)
+            if match:
+                starts.append((index, match.group(2), match.group(1) == "class"))
+    blocks: Dict[str, Tuple[int, int, bool]] = {}
+    for index, name, is_class in starts:
+        first = index
+        j = index - 1
+        while j >= 0 and (inside[j] or lines[j].strip()):
+            head = lines[j][:1]
+            if head == "@" and not inside[j]:
+                first = j
+            elif head not in _CONTINUATION and not inside[j]:
+                break
+            j -= 1
+        last = index
+        k = index + 1
+        while k < len(lines):
+            head = lines[k][:1]
+            if lines[k].strip() and head not in _CONTINUATION and not inside[k]:
+                break
+            if lines[k].strip() and (head != "#" or inside[k]):
+                last = k
+            k += 1
+        if name in blocks:  # redefined (``if``-less fallbacks): keep every copy
+            name = f"{name}#{index}"
+        blocks[name] = (first + 1, last + 1, is_class)
+    return blocks
+
+
+def _inside_triple_quotes(lines: List[str]) -> List[bool]:
+    """For each line, whether it starts inside a triple-quoted string (a close guess:
+    quotes are counted, not tokenized; a wrong guess only costs a fallback)."""
+    out: List[bool] = []
+    open_quote = ""
+    for line in lines:
+        out.append(bool(open_quote))
+        if '"""' not in line and "\'\'\'" not in line:
+            continue
+        position = 0
+        while True:
+            if open_quote:
+                found = line.find(open_quote, position)
+                if found < 0:
+                    break
+                open_quote, position = "", found + 3
+                continue
+            hits = [(line.find(q, position), q) for q in ('"""', "\'\'\'")]
+            hits = [(at, q) for at, q in hits if at >= 0]
+            if not hits:
+                break
+            at, quote = min(hits)
+            if "#" in line[position:at]:
+                break  # a comment: the rest of the line is not code
+            open_quote, position = quote, at + 3
+    return out
+
+
 def reduce_source(text: str, extra_words: Iterable[str] = (), needed: Iterable[str] = ()) -> Optional[ast.Module]:
     """A large relevant file's syntax tree with only its relevant parts left (positions kept).
 
     Module-level statements stay, and so do the top-level functions and classes
     whose own text holds generation or training vocabulary, plus the top-level
     functions those call (transitively), and the ``needed`` names (what other files
-    import from a helper module).  Other top-level definitions are left out of the
-    tree: in a 4,000-line model file, the one class that calls ``generate`` is
-    interpreted and the forty layers beside it are not.  Calls into what was
-    dropped are unknown calls (data passes through them).  None when the file does
-    not parse or when too little would be dropped.
+    import from a helper module).  Other top-level definitions are blanked out of the
+    text *before* it is parsed (parsing is most of the cost): in a 4,000-line model
+    file, the one class that calls ``generate`` is parsed and interpreted and the forty
+    layers beside it are not.  Calls into what was dropped are unknown calls (data
+    passes through them).  None when too little would be dropped, or when what is
+    kept does not parse (the caller then reads the whole file, which reports any
+    real syntax error).
     """
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, MemoryError, RecursionError):
-        return None
-    lines = text.splitlines(keepends=True)
-    blocks: Dict[str, Tuple[int, int, bool]] = {}
-    covered: Set[int] = set()
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            start = min([node.lineno] + [d.lineno for d in node.decorator_list])
-            end = node.end_lineno or node.lineno
-            blocks[node.name] = (start, end, isinstance(node, ast.ClassDef))
-            covered.update(range(start, end + 1))
+    lines = _PHYSICAL_LINE.findall(text)  # the parser's lines: \f and \u2028 do not end one
+    blocks = top_level_blocks(lines)
     if not blocks:
         return None
+    covered: Set[int] = set()
+    for start, end, _ in blocks.values():
+        covered.update(range(start, end + 1))
     words = tuple(w.encode("utf-8") for w in extra_words)
+    needed = set(needed)
 
     def segment(name: str) -> str:
         start, end, _ = blocks[name]
         return "".join(lines[start - 1:end])
 
-    kept = {name for name in blocks if name in needed or _relevant(segment(name).encode("utf-8"), words)
+    def base(name: str) -> str:
+        return name.split("#", 1)[0]
+
+    kept = {name for name in blocks if base(name) in needed or _relevant(segment(name).encode("utf-8"), words)
             or _VOCABULARY_DEFS.search(segment(name).encode("utf-8"))}
+    by_name: Dict[str, List[str]] = {}
+    for name in blocks:
+        by_name.setdefault(base(name), []).append(name)
     outside = "".join(line for number, line in enumerate(lines, 1) if number not in covered)
     frontier = [outside] + [segment(name) for name in kept]
     while frontier:
         used = set(_WORD.findall("".join(frontier)))
-        new = {name for name in used if name in blocks and name not in kept and not blocks[name][2]}
+        new = {name for word in used for name in by_name.get(word, ())
+               if name not in kept and not blocks[name][2]}
         kept |= new
         frontier = [segment(name) for name in new]
     dropped: Set[int] = set()
@@ -239,10 +316,16 @@ def reduce_source(text: str, extra_words: Iterable[str] = (), needed: Iterable[s
             dropped.update(range(start, end + 1))
     if len(dropped) < REDUCE_SHARE * len(lines):
         return None
-    # the tree already parsed, pruned: interpreting it needs no second parse
-    body = [node for node in tree.body
-            if not (isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name not in kept)]
-    return ast.Module(body=body, type_ignores=[])
+    pruned = "".join(_line_ending(line) if number in dropped else line for number, line in enumerate(lines, 1))
+    try:
+        return ast.parse(pruned)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return None
+
+
+def _line_ending(line: str) -> str:
+    stripped = line.rstrip("\r\n")
+    return line[len(stripped):] or "\n"
 
 
 def _in_doctest(data: bytes, position: int) -> bool:
