@@ -33,8 +33,13 @@ def discover(paths: Sequence[str], exclude: Iterable[str] = (), root: str = ".")
     files: List[str] = []
     errors: List[FileError] = []
     seen = set()
+    # one directory walked yields each file once: only several paths can name a file twice
+    several = len(paths) > 1
 
     def add(path: str) -> None:
+        if not several:
+            files.append(path)
+            return
         key = os.path.normcase(os.path.abspath(path))
         if key not in seen:
             seen.add(key)
