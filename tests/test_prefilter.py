@@ -215,3 +215,69 @@ def test_a_reduction_that_does_not_parse_falls_back_to_the_whole_file():
     tricky = LONG_MODULE.replace('    text = """\nclass NotAClass:\n"""', '    text = "\'\'\'" + """\nx = 1\n"""')
     ast.parse(tricky)
     assert reduce_source(tricky) is None  # the caller then interprets the whole file
+
+
+SCRIPT_HEAD = '''\
+import torch
+from torch import nn
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+
+class RewardHead(nn.Module):
+    """A learned reward model defined in the script: its verdict is outside information."""
+
+    def __init__(self, hidden):
+        super().__init__()
+        self.score = nn.Linear(hidden, 1)
+
+    def forward(self, features):
+        return self.score(features).squeeze(-1)
+
+'''
+
+SCRIPT_MAIN = '''
+def main():
+    tok = AutoTokenizer.from_pretrained("acme/reduced-script-lm")
+    lm = AutoModelForCausalLM.from_pretrained("acme/reduced-script-lm")
+    judge = RewardHead(768)
+    optimizer = torch.optim.AdamW(lm.parameters())
+    for step in range(100):
+        ids = lm.generate(**tok(["Once upon a time"], return_tensors="pt"), do_sample=True)
+        rewards = judge(ids.float())
+        KEEP
+        loss = lm(input_ids=kept, labels=kept).loss
+        loss.backward()
+        optimizer.step()
+
+
+if __name__ == "__main__":
+    main()
+'''
+
+
+@pytest.mark.parametrize("keep, expected", [
+    ("kept = ids[rewards > 0]", []),
+    ("kept = ids", [("script.py", "loss.backward()", "LL001")]),
+])
+def test_a_reduced_script_gives_the_findings_of_the_whole_script(tmp_path, monkeypatch, keep, expected):
+    """A 400-line script is reduced (its forty unrelated helpers are not interpreted), and a
+    class its `main` constructs (the reward model) is still read: same findings as in full."""
+    from lintloop.extract.prefilter import REDUCE_LINES, reduce_source
+
+    helpers = "".join(f"\n\ndef unrelated_{i}(rows):\n    total = 0\n    for row in rows:\n"
+                      f"        total += row * {i}\n    return total\n" for i in range(45))
+    text = SCRIPT_HEAD + helpers + SCRIPT_MAIN.replace("KEEP", keep)
+    assert text.count("\n") >= REDUCE_LINES
+    reduced = reduce_source(text)
+    assert reduced is not None
+    assert [getattr(node, "name", None) for node in reduced.body if hasattr(node, "name")] == ["RewardHead", "main"]
+    write(tmp_path, {"pyproject.toml": "[tool.lintloop]\n", "script.py": text})
+    monkeypatch.chdir(tmp_path)
+    filtered = lint_paths(["script.py"], Options(use_cache=False))
+    parsed = lint_sources({"script.py": text}, root=str(tmp_path))
+    lines = text.splitlines()
+    expected = [(path, next(i for i, line in enumerate(lines, 1) if where in line), code)
+                for path, where, code in expected]
+    assert [(f.path, f.span.line, f.code) for f in filtered.findings] == expected
+    assert [(f.path, f.span.line, f.code, f.flow) for f in filtered.findings] == \
+        [(f.path, f.span.line, f.code, f.flow) for f in parsed.findings]

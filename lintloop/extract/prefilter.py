@@ -185,7 +185,7 @@ def _relevant(data: bytes, words: Tuple[bytes, ...]) -> bool:
 
 
 #: Relevant files longer than this are reduced to their relevant top-level blocks.
-REDUCE_LINES = 600
+REDUCE_LINES = 300
 #: ... when that drops at least this share of their lines.
 REDUCE_SHARE = 0.3
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -271,8 +271,8 @@ def reduce_source(text: str, extra_words: Iterable[str] = (), needed: Iterable[s
 
     Module-level statements stay, and so do the top-level functions and classes
     whose own text holds generation or training vocabulary, plus the top-level
-    functions those call (transitively), and the ``needed`` names (what other files
-    import from a helper module).  Other top-level definitions are blanked out of the
+    functions those call (transitively), the classes those functions use, and the
+    ``needed`` names (what other files import from a helper module).  Other top-level definitions are blanked out of the
     text *before* it is parsed (parsing is most of the cost): in a 4,000-line model
     file, the one class that calls ``generate`` is parsed and interpreted and the forty
     layers beside it are not.  Calls into what was dropped are unknown calls (data
@@ -303,13 +303,21 @@ def reduce_source(text: str, extra_words: Iterable[str] = (), needed: Iterable[s
     for name in blocks:
         by_name.setdefault(base(name), []).append(name)
     outside = "".join(line for number, line in enumerate(lines, 1) if number not in covered)
-    frontier = [outside] + [segment(name) for name in kept]
-    while frontier:
+    # functions are followed from everything kept; classes only from kept functions (a
+    # script's `reward = RewardModel()` in `main`), not from classes or module-level text
+    # (a model file's classes name every layer, and its `__all__` names every class)
+    frontier = [outside] + [segment(name) for name in kept if blocks[name][2]]
+    function_frontier = [segment(name) for name in kept if not blocks[name][2]]
+    while frontier or function_frontier:
         used = set(_WORD.findall("".join(frontier)))
-        new = {name for word in used for name in by_name.get(word, ())
+        used_by_functions = set(_WORD.findall("".join(function_frontier)))
+        new = {name for word in used | used_by_functions for name in by_name.get(word, ())
                if name not in kept and not blocks[name][2]}
+        new |= {name for word in used_by_functions for name in by_name.get(word, ())
+                if name not in kept and blocks[name][2]}
         kept |= new
-        frontier = [segment(name) for name in new]
+        frontier = [segment(name) for name in new if blocks[name][2]]
+        function_frontier = [segment(name) for name in new if not blocks[name][2]]
     dropped: Set[int] = set()
     for name, (start, end, _) in blocks.items():
         if name not in kept:
