@@ -41,3 +41,47 @@ def test_real_codebase_has_no_internal_error_and_only_reviewed_findings(name):
     assert outcome.unreviewed == []
     assert {real_code.key(project, f) for f in outcome.findings} == \
         {k for k in real_code.REVIEWED if k[0] == project.name}
+
+
+PLANTED = '''\
+"""Planted by tests/test_real_code.py: a self-training loop built from TRL's own trainer."""
+from datasets import Dataset
+
+from .sft_config import SFTConfig
+from .sft_trainer import SFTTrainer
+
+
+def self_feed(model, tokenizer, prompts, rounds=3):
+    for round_index in range(rounds):
+        outputs = model.generate(**tokenizer(prompts, return_tensors="pt", padding=True), max_new_tokens=64)
+        texts = tokenizer.batch_decode(outputs, skip_special_tokens=True)
+        config = SFTConfig(output_dir=f"out/self_feed/{round_index}")
+        trainer = SFTTrainer(model=model, args=config, train_dataset=Dataset.from_dict({"text": texts}))
+        trainer.train()
+'''
+
+
+def test_a_loop_planted_in_trl_is_found(tmp_path):
+    """Silence on TRL is not blindness: the same tree with a 15-line self-training helper,
+    written with TRL's own `SFTTrainer` (a `Trainer` subclass from another module), has
+    exactly that one loop."""
+    import json
+    import shutil
+    import subprocess
+    import sys
+
+    project = real_code.PROJECTS["trl"]
+    try:
+        package = real_code.fetch(project)
+    except real_code.Unavailable as exc:
+        pytest.skip(f"cannot download the trl wheel (offline?): {exc}")
+    shutil.copytree(package, tmp_path / "trl")
+    (tmp_path / "trl" / "trainer" / "self_feed.py").write_text(PLANTED, encoding="utf-8")
+    command = [sys.executable, "-I", "-c", "from lintloop.cli import run; run()", "--isolated",
+               "--no-cache", "--format", "json", "trl"]
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 1, done.stderr
+    report = json.loads(done.stdout)
+    assert report["errors"] == []
+    assert [(f["path"], f["line"], f["code"]) for f in report["findings"]] == \
+        [("trl/trainer/self_feed.py", 14, "LL001")]
