@@ -489,9 +489,13 @@ def selection(it, call: ast.Call, items: Value, keywords, args: Args) -> Refs:
     for keyword in keywords:
         if keyword.arg == "key":
             predicate = it.predicate(keyword.value, item)
+    return _selected(it, call, flat(item) or flat(items), predicate)
+
+
+def _selected(it, call: ast.Call, sources: Refs, predicate) -> Refs:
+    """The items of ``sources`` that ``predicate`` keeps (all of them, without one)."""
     node = result_node(it, call, "container")
     text = it.scope.call_text(call)
-    sources = flat(item) or flat(items)
     if not sources and predicate:
         # max(range(n), key=lambda i: scores[i]): the chosen index is made of the scores
         it.flow(predicate.values, node, call, text)
@@ -824,22 +828,9 @@ def weighted_choice(it, call: ast.Call, args: Args) -> Refs:
     population = flat(args.get(0, "a", "population"))
     weight_expr = next((k.value for k in call.keywords if k.arg in ("p", "weights", "cum_weights")), None)
     weights = flat(args.get(None, "p", "weights", "cum_weights"))
-    node = result_node(it, call, "container")
-    text = it.scope.call_text(call)
-    if not population:
-        # rng.choice(len(xs), p=scores): the drawn positions are made of the scores
-        it.flow(weights, node, call, text)
-        return frozenset({node})
-    label = it.scope.snippet(weight_expr, 60) if weight_expr is not None else text
-    predicate = Predicate(weights, weights, label) if weights else NO_PREDICATE
-    for ref in population:
-        if predicate:
-            combined = predicate | it.guard()
-            it.b.edge(ref, node, "filter", call, text, f"selected by {text}", tuple(combined.values),
-                      tuple(combined.reads))
-        else:
-            it.flow(frozenset({ref}), node, call, text)
-    return frozenset({node})
+    label = it.scope.snippet(weight_expr, 60) if weight_expr is not None else it.scope.call_text(call)
+    # rng.choice(len(xs), p=scores): with no population, the drawn positions are made of the scores
+    return _selected(it, call, population, Predicate(weights, weights, label) if weights else NO_PREDICATE)
 
 
 def _sample_exempt(method: str, tags, receiver_text: str) -> bool:
