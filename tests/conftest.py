@@ -57,3 +57,16 @@ def fixture_cases() -> List[Path]:
 def chdir_root(monkeypatch):
     monkeypatch.chdir(ROOT)
     return ROOT
+
+
+#: The smallest loop a user writes: a mixture refitted on its own samples each generation
+#: (used where a test needs one finding through a real tool: pre-commit, the action, reports).
+GMM_LOOP = """\
+from sklearn.mixture import GaussianMixture
+
+data = load_real_points()
+for generation in range(10):
+    gmm = GaussianMixture(n_components=4)
+    gmm.fit(data)
+    data, _ = gmm.sample(1000)
+"""

@@ -24,20 +24,12 @@ import pytest
 import yaml
 
 from lintloop import __version__
+from tests.conftest import GMM_LOOP as LOOP
 from tests.conftest import ROOT
 from tests.test_report_formats import validate_sarif
 
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
 EXPRESSION = re.compile(r"\$\{\{\s*([\w.-]+)\s*\}\}")
-LOOP = """\
-from sklearn.mixture import GaussianMixture
-
-data = load_real_points()
-for generation in range(10):
-    gmm = GaussianMixture(n_components=4)
-    gmm.fit(data)
-    data, _ = gmm.sample(1000)
-"""
 
 pytestmark = pytest.mark.skipif(shutil.which("bash") is None, reason="the action's steps are bash scripts")
 

@@ -21,17 +21,9 @@ from typing import Dict
 
 import pytest
 
+from tests.conftest import GMM_LOOP as LOOP
 from tests.conftest import ROOT
 
-LOOP = """\
-from sklearn.mixture import GaussianMixture
-
-data = load_real_points()
-for generation in range(10):
-    gmm = GaussianMixture(n_components=4)
-    gmm.fit(data)
-    data, _ = gmm.sample(1000)
-"""
 FIXED = LOOP.replace("    data, _ = gmm.sample(1000)", "    data = load_real_points()  # fresh real data each round")
 MESSAGE = ("train.py:6:5: LL001 self-feeding loop: `gmm` is trained on its own generations with no filter "
            "or external signal (purely synthetic: nothing else reaches the training data)")

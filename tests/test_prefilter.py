@@ -119,19 +119,27 @@ def test_prefilter_changes_no_fixture_finding(chdir_root):
     assert filtered.stats.parsed == len(sources)
 
 
-def test_module_names_agree_with_the_linker(tmp_path, chdir_root):
-    from lintloop.extract.prefilter import ModuleNamer
-    from lintloop.link.modules import module_names
+def test_module_names_and_their_aliases(tmp_path):
+    """One naming for the prefilter and the linker: packages walked up from the file, the
+    root-relative path as an alias, and the path below `src/` or `lib/` as another."""
+    from lintloop.module_names import ModuleNamer
 
     write(tmp_path, {"src/pkg/__init__.py": "", "src/pkg/sub/__init__.py": "", "src/pkg/sub/m.py": "",
                      "lib/tool.py": "", "scripts/run.py": "", "top.py": ""})
-    paths = [str(p) for p in tmp_path.rglob("*.py")]
-    fixture_paths = [os.path.relpath(p) for p in FIXTURES.rglob("*.py")]
-    for group, root in ((paths, str(tmp_path)), (fixture_paths, str(ROOT)), (fixture_paths, str(FIXTURES))):
-        namer = ModuleNamer(group, root)
-        known = {os.path.abspath(p) for p in group}
-        for path in group:
-            assert namer(path) == module_names(path, root, known), path
+    paths = sorted(str(p) for p in tmp_path.rglob("*.py"))
+    # a package whose __init__.py is only among the linted sources (lint_sources), not on disk
+    virtual = [str(tmp_path / "mem" / "__init__.py"), str(tmp_path / "mem" / "gen.py")]
+    names = ModuleNamer(paths + virtual, str(tmp_path))
+    assert {os.path.relpath(p, tmp_path): names(p) for p in paths + virtual} == {
+        "lib/tool.py": ("tool", ["lib.tool", "tool"], "", False),
+        "scripts/run.py": ("run", ["scripts.run"], "", False),
+        "src/pkg/__init__.py": ("pkg", ["src.pkg", "pkg"], "pkg", True),
+        "src/pkg/sub/__init__.py": ("pkg.sub", ["src.pkg.sub", "pkg.sub"], "pkg.sub", True),
+        "src/pkg/sub/m.py": ("pkg.sub.m", ["src.pkg.sub.m", "pkg.sub.m"], "pkg.sub", False),
+        "top.py": ("top", [], "", False),
+        "mem/__init__.py": ("mem", [], "mem", True),
+        "mem/gen.py": ("mem.gen", [], "mem", False),
+    }
 
 
 def test_a_stubbed_file_with_a_syntax_error_is_still_reported(tmp_path, monkeypatch):

@@ -22,6 +22,7 @@ from lintloop.cli import main
 from lintloop.report import github, markdown, sarif
 from lintloop.rules import ALL_RULES
 from lintloop.types import FileError, Finding, LintResult, Span, Step, Stats
+from tests.conftest import GMM_LOOP as LOOP
 from tests.conftest import ROOT
 
 SCHEMA = json.loads((Path(__file__).resolve().parent / "schemas" / "sarif-schema-2.1.0.json").read_text())
@@ -29,15 +30,6 @@ MULTI_STEP = "fixtures/ll001_disk_roundtrip_json.py"
 CANONICAL = "fixtures/ll001_canonical_transformers.py"
 NOTEBOOK = "fixtures/notebook_selftrain.ipynb"
 
-LOOP = """\
-from sklearn.mixture import GaussianMixture
-
-data = load_real_points()
-for generation in range(10):
-    gmm = GaussianMixture(n_components=4)
-    gmm.fit(data)
-    data, _ = gmm.sample(1000)
-"""
 
 
 def cli_runner() -> CliRunner:

@@ -22,7 +22,6 @@ the cache and with any number of processes.
 from __future__ import annotations
 
 import ast
-import os
 import re
 import symtable
 import warnings
@@ -31,6 +30,7 @@ from typing import Dict, FrozenSet, Iterable, Iterator, List, Mapping, Optional,
 
 from lintloop.extract.directives import read_directives
 from lintloop.extract.source import SourceError, decode_python
+from lintloop.module_names import ModuleNamer
 from lintloop.summary import Directive, Import, Summary, empty_summary
 
 #: Method calls that generate, predict, train or step an optimiser or a diffusion
@@ -485,61 +485,6 @@ def _module_table(scans: Mapping[str, Scan], root: str) -> Dict[str, _Module]:
             table.setdefault(name, _Module(path, package))
         table["\0" + path] = _Module(path, package)
     return table
-
-
-class ModuleNamer:
-    """:func:`lintloop.link.modules.module_names`, with each directory's package looked up once.
-
-    ``tests/test_prefilter.py`` checks that both name every file alike.
-    """
-
-    def __init__(self, paths: Iterable[str], root: str) -> None:
-        self.known = {os.path.abspath(p) for p in paths}
-        self.root = os.path.abspath(root)
-        self.chains: Dict[str, List[str]] = {}
-
-    def chain(self, directory: str) -> List[str]:
-        """The package names from the outermost package down to ``directory`` ([] if none)."""
-        found = self.chains.get(directory)
-        if found is not None:
-            return found
-        init = os.path.join(directory, "__init__.py")
-        if init in self.known or os.path.isfile(init):
-            parent = os.path.dirname(directory)
-            base = [] if parent == directory else self.chain(parent)
-            found = base + [os.path.basename(directory)]
-        else:
-            found = []
-        self.chains[directory] = found
-        return found
-
-    def __call__(self, path: str) -> Tuple[str, List[str], str, bool]:
-        absolute = os.path.abspath(path)
-        directory, filename = os.path.split(absolute)
-        stem = os.path.splitext(filename)[0]
-        is_package = stem == "__init__"
-        parts = self.chain(directory) + ([] if is_package else [stem])
-        canonical = ".".join(parts) or stem
-        aliases: List[str] = []
-        prefix = self.root.rstrip(os.sep) + os.sep
-        if absolute.startswith(prefix):
-            relative = absolute[len(prefix):]
-        else:
-            try:
-                relative = os.path.relpath(absolute, self.root)
-            except ValueError:
-                relative = ""
-        if relative and not relative.startswith(".."):
-            rel_parts = os.path.splitext(relative)[0].split(os.sep)
-            if is_package:
-                rel_parts = rel_parts[:-1]
-            dotted = ".".join(p for p in rel_parts if p)
-            if dotted and dotted != canonical:
-                aliases.append(dotted)
-            if rel_parts and rel_parts[0] in ("src", "lib") and len(rel_parts) > 1:
-                aliases.append(".".join(rel_parts[1:]))
-        package = canonical if is_package else canonical.rpartition(".")[0]
-        return canonical, aliases, package, is_package
 
 
 def _resolve(modules: Dict[str, _Module], importer: str, imp: Import, scans: Mapping[str, Scan],

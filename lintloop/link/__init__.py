@@ -24,7 +24,8 @@ from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 from lintloop.extract.templates import has_literal, normalise, templates_match
 from lintloop.link.edges import TRANSPARENT, GEdge, NodeInfo
 from lintloop.link.filters import Memo, judge
-from lintloop.link.modules import ModuleFile, ModuleIndex, module_names
+from lintloop.link.modules import ModuleFile, ModuleIndex
+from lintloop.module_names import ModuleNamer
 from lintloop.link.summaries import (
     FunctionGraph,
     FunctionSummary,
@@ -66,11 +67,11 @@ def link(files: Sequence[Tuple[str, Summary]], root: str) -> LinkResult:
 
 class _Linker:
     def __init__(self, files: Sequence[Tuple[str, Summary]], root: str) -> None:
-        known = {os.path.abspath(p) for p, _ in files}
+        names = ModuleNamer([p for p, _ in files], root)
         modules: List[ModuleFile] = []
         aliases: Dict[str, str] = {}
         for path, summary in files:
-            canonical, extra, package, is_package = module_names(path, root, known)
+            canonical, extra, package, is_package = names(path)
             modules.append(ModuleFile(path, canonical, package, summary, is_package))
             for alias in extra:
                 aliases.setdefault(alias, canonical)

@@ -1,16 +1,14 @@
-"""Which module each file is, and what an import names.
+"""What an import names, resolved against the files lintloop was given.
 
-A file's module name comes from its packages (walk up while ``__init__.py``
-exists), with the project-root-relative dotted path as an alias so that
-``from src.pkg import x`` and scripts run from the root both resolve.  Imports
-resolve only against the files lintloop was given; anything else is outside.
+Each file's module name and aliases come from :class:`lintloop.module_names.ModuleNamer`
+(the prefilter names modules the same way).  Imports resolve only against the files
+lintloop was given; anything else is outside.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Set, Tuple
+from typing import Dict, Iterable, Optional, Set, Tuple
 
 from lintloop.summary import Summary
 
@@ -22,39 +20,6 @@ class ModuleFile:
     package: str  # the package relative imports resolve against
     summary: Summary
     is_package: bool = False
-
-
-def module_names(path: str, root: str, known_files: Set[str]) -> Tuple[str, List[str], str, bool]:
-    """(canonical name, aliases, package, is __init__) for a file."""
-    absolute = os.path.abspath(path)
-    directory, filename = os.path.split(absolute)
-    stem = os.path.splitext(filename)[0]
-    is_package = stem == "__init__"
-    parts: List[str] = [] if is_package else [stem]
-    current = directory
-    while os.path.isfile(os.path.join(current, "__init__.py")) or os.path.join(current, "__init__.py") in known_files:
-        parts.insert(0, os.path.basename(current))
-        parent = os.path.dirname(current)
-        if parent == current:
-            break
-        current = parent
-    canonical = ".".join(parts) or stem
-    aliases: List[str] = []
-    try:
-        relative = os.path.relpath(absolute, os.path.abspath(root))
-    except ValueError:
-        relative = ""
-    if relative and not relative.startswith(".."):
-        rel_parts = os.path.splitext(relative)[0].split(os.sep)
-        if is_package:
-            rel_parts = rel_parts[:-1]
-        dotted = ".".join(p for p in rel_parts if p)
-        if dotted and dotted != canonical:
-            aliases.append(dotted)
-        if rel_parts and rel_parts[0] in ("src", "lib") and len(rel_parts) > 1:
-            aliases.append(".".join(rel_parts[1:]))
-    package = canonical if is_package else canonical.rpartition(".")[0]
-    return canonical, aliases, package, is_package
 
 
 class ModuleIndex:
