@@ -431,10 +431,6 @@ class _Linker:
             sources |= refs
         for refs in kwargs.values():
             sources |= refs
-        if not constructor:
-            # `validate_data(self, X, y)`, `check_is_fitted(self)`: the object handed to an
-            # unknown helper as context does not pour every one of its fields into the result
-            sources -= {ref for ref in sources - receiver if self._is_self_param(ref)}
         info = self.nodes[result]
         name = site.name
         is_method = site.callee[0] == "method"
@@ -462,10 +458,6 @@ class _Linker:
         for src in sources:
             fg.add(GEdge(src, result, "flow", fn.module.path, site.line, site.column, site.end_line,
                          site.end_column, site.text, note, function=fn.key))
-
-    def _is_self_param(self, ref: str) -> bool:
-        info = self.nodes.get(ref)
-        return info is not None and info.kind == "param" and info.name in ("self", "cls")
 
     def _param_map(self, callee: Function, first: Optional[Set[str]], args: List[Set[str]],
                    kwargs: Dict[str, Set[str]], star: bool) -> Dict[int, Set[str]]:
