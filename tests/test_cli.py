@@ -10,17 +10,9 @@ import textwrap
 
 import pytest
 
+from tests.conftest import GMM_LOOP as LOOP
 from tests.conftest import ROOT
 
-LOOP = textwrap.dedent('''\
-    from sklearn.mixture import GaussianMixture
-
-    data = load_points()
-    for generation in range(10):
-        gmm = GaussianMixture(n_components=4)
-        gmm.fit(data)
-        data, _ = gmm.sample(1000)
-''')
 CLEAN = textwrap.dedent('''\
     from sklearn.mixture import GaussianMixture
 

@@ -30,16 +30,8 @@ from lintloop import Options, lint_paths
 from lintloop.cli import exit_status
 from lintloop.config import ConfigError, load_config
 from lintloop.worker import read_bytes
+from tests.conftest import GMM_LOOP as LOOP
 
-LOOP = textwrap.dedent('''\
-    from sklearn.mixture import GaussianMixture
-
-    data = load_points()
-    for generation in range(10):
-        gmm = GaussianMixture(n_components=4)
-        gmm.fit(data)
-        data, _ = gmm.sample(1000)
-''')
 #: (path, line, code) of the finding in LOOP
 LOOP_FINDING = ("loop.py", 6, "LL001")
 #: Relevant to the prefilter (a generation), so a file with this header is parsed in full.
@@ -856,20 +848,24 @@ def test_analysed_code_is_never_imported_or_executed(tmp_path, how, monkeypatch)
 # -- internal errors --------------------------------------------------------------------------------------
 
 
-def test_internal_error_in_one_file_is_ll999_and_the_run_continues(project, monkeypatch):
-    (project / "boom.py").write_text(LOOP)
-    (project / "other.py").write_text(LOOP)
+def _fail_on_boom(project, monkeypatch, error: Exception) -> int:
+    """Make the extraction of ``boom.py`` raise ``error``; the line it is raised on."""
     real = lintloop.extract.summarise
 
     def summarise(data, *args, **kwargs):
         if b"boom" in data:
-            raise ZeroDivisionError("boom")
+            raise error
         return real(data, *args, **kwargs)
 
     (project / "boom.py").write_text("# boom\n" + LOOP)
     monkeypatch.setattr(lintloop.extract, "summarise", summarise)
+    return summarise.__code__.co_firstlineno + 2
+
+
+def test_internal_error_in_one_file_is_ll999_and_the_run_continues(project, monkeypatch):
+    (project / "other.py").write_text(LOOP)
+    line = _fail_on_boom(project, monkeypatch, ZeroDivisionError("boom"))
     result = run_lint(project)
-    line = summarise.__code__.co_firstlineno + 2
     assert errors_of(result) == [("boom.py", "LL999", None, None,
                                   f"internal error: ZeroDivisionError: boom (at test_robustness.py:{line})")]
     assert findings_of(result) == {("loop.py", 6, "LL001"), ("other.py", 6, "LL001")}
@@ -882,20 +878,11 @@ def test_internal_error_in_one_file_through_the_cli(project, monkeypatch):
 
     from lintloop.cli import main
 
-    real = lintloop.extract.summarise
-
-    def summarise(data, *args, **kwargs):
-        if b"boom" in data:
-            raise KeyError("boom")
-        return real(data, *args, **kwargs)
-
-    (project / "boom.py").write_text("# boom\n" + LOOP)
-    monkeypatch.setattr(lintloop.extract, "summarise", summarise)
+    line = _fail_on_boom(project, monkeypatch, KeyError("boom"))
     monkeypatch.chdir(project)
     result = CliRunner().invoke(main, ["--isolated", "--no-cache", "-j", "1", "."])
     assert result.exit_code == 2
     lines = result.output.splitlines()
-    line = summarise.__code__.co_firstlineno + 2
     assert lines[0] == f"boom.py: LL999 internal error: KeyError: 'boom' (at test_robustness.py:{line})"
     assert lines[1].startswith("loop.py:6:5: LL001 ")
     assert lines[-1] == "Found 1 loop and 1 file error in 2 files (2 files checked)."
