@@ -13,6 +13,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from lintloop.config import enabled_codes, load_config
 from lintloop.discover import discover
+from lintloop.gc_pause import cyclic_gc_paused
 from lintloop.summary import Summary
 from lintloop.types import Config, FileError, Finding, LintResult, Options, Stats
 from lintloop.vocabulary import Vocabulary
@@ -28,7 +29,11 @@ def vocabulary_for(config: Config) -> Vocabulary:
 
 def lint_paths(paths: Sequence[str], options: Optional[Options] = None) -> LintResult:
     """Lint files and directories; configuration comes from the nearest pyproject.toml."""
-    options = options or Options()
+    with cyclic_gc_paused():
+        return _lint_paths(paths, options or Options())
+
+
+def _lint_paths(paths: Sequence[str], options: Options) -> LintResult:
     started = time.perf_counter()
     config = load_config(paths or ["."], options.config_file, options.isolated)
     codes = enabled_codes(config, options.select, options.extend_select, options.ignore)

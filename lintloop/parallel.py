@@ -17,6 +17,7 @@ are module-level and return plain tuples, so they pickle.
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import signal
@@ -54,6 +55,7 @@ _VOCAB: Optional[Vocabulary] = None
 def _init_worker(vocab: Vocabulary) -> None:
     """Pool initializer: Ctrl-C is the main process's business."""
     global _VOCAB
+    gc.disable()  # as in the main process (see lintloop.gc_pause); a forked worker inherits it anyway
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
