@@ -11,7 +11,7 @@ import pytest
 from lintloop import Options, lint_paths, parallel
 from lintloop.progress import Progress
 from lintloop.vocabulary import Vocabulary
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, GMM_LOOP
 
 LOOP_RULES = ("LL001", "LL003", "LL004")
 
@@ -103,3 +103,37 @@ def test_syntax_errors_in_stubbed_files_found_by_workers(tmp_path, small_pool, m
     (tmp_path / "util_3.py").write_text("x = (\n")
     result = lint_paths(["."], Options(jobs=2, cache_dir=str(tmp_path / "cache")))
     assert [(e.path, e.code) for e in result.errors] == [("broken.py", "LL900"), ("util_3.py", "LL900")]
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_run_gives_the_garbage_collector_back_as_it_found_it(chdir_root, tmp_path, enabled, monkeypatch):
+    """A run pauses the cyclic collector (lintloop.gc_pause); a library caller such as
+    flake8 gets it back as it was, when the run succeeds and when it raises."""
+    import gc
+
+    seen_during = []
+    original = parallel.FilePhase.check
+
+    def check(self):
+        seen_during.append(gc.isenabled())
+        return original(self)
+
+    monkeypatch.setattr(parallel.FilePhase, "check", check)
+    (tmp_path / "loop.py").write_text(GMM_LOOP)
+    was = gc.isenabled()
+    try:
+        gc.enable() if enabled else gc.disable()
+        result = lint_paths([str(tmp_path)], Options(jobs=1, use_cache=False, isolated=True))
+        assert [(f.code, f.span.line) for f in result.findings] == [("LL001", 6)]
+        assert gc.isenabled() is enabled
+
+        def fail(self):
+            raise RuntimeError("stop")
+
+        monkeypatch.setattr(parallel.FilePhase, "check", fail)
+        with pytest.raises(RuntimeError):
+            lint_paths([str(tmp_path)], Options(jobs=1, use_cache=False, isolated=True))
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable() if was else gc.disable()
+    assert seen_during == [False]
