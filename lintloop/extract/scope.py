@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Set, Tuple
+from typing import Dict, FrozenSet, Iterator, List, Optional, Set, Tuple
 
 from lintloop.summary import Import
 from lintloop.vocabulary import LIGHTNING_TRAINERS, TRAINER_CLASSES, Vocabulary
@@ -40,18 +40,18 @@ class ModuleScope:
     function_facts: Dict[int, "FunctionFacts"] = field(default_factory=dict)
     _lines: Optional[List[int]] = None
     _text_lines: Optional[List[str]] = None
+    #: lines holding non-ASCII text, where UTF-8 byte offsets and character offsets differ
+    _wide_lines: FrozenSet[int] = frozenset()
 
     # -- source snippets -----------------------------------------------------------
 
     def _split(self) -> None:
         """Lines as Python counts them: only \\n, \\r\\n and \\r end a line (not \\f or \\u2028)."""
         lines = _NEWLINE.split(self.text)
-        ends = _NEWLINE.findall(self.text)
-        offsets = [0]
-        for text, end in zip(lines, ends + [""]):
-            offsets.append(offsets[-1] + len(text) + len(end))
         self._text_lines = lines
-        self._lines = offsets
+        self._lines = [0] + [match.end() for match in _NEWLINE.finditer(self.text)] + [len(self.text)]
+        self._wide_lines = frozenset() if self.text.isascii() else frozenset(
+            number for number, text in enumerate(lines, 1) if not text.isascii())
 
     def snippet(self, node: ast.AST, limit: int = 80) -> str:
         """The source text of a node on one line, shortened (and cheap on huge nodes)."""
@@ -72,12 +72,9 @@ class ModuleScope:
         """The character offset of a UTF-8 byte offset in a line (they differ only on non-ASCII lines)."""
         if self._text_lines is None:
             self._split()
-        lines = self._text_lines or []
-        if not 0 < line <= len(lines):
+        if line not in self._wide_lines:
             return offset
-        text = lines[line - 1]
-        if text.isascii():
-            return offset
+        text = self._text_lines[line - 1]  # type: ignore[index]
         return len(text.encode("utf-8")[:offset].decode("utf-8", errors="ignore"))
 
     def call_text(self, call: ast.Call) -> str:
@@ -264,15 +261,38 @@ def function_facts(tree: ast.Module, scope: "ModuleScope", text: str = "") -> Di
                 current.locals.add(node.name)
             elif isinstance(node, ast.Global):
                 current.globals.update(node.names)
+            elif type(node).__name__ == "match_case":  # Python 3.10+
+                current.locals.update(_capture_names(node.pattern))  # type: ignore[attr-defined]
             if walrus and not isinstance(node, ast.ExceptHandler):
-                for sub in ast.walk(node):
-                    if isinstance(sub, ast.NamedExpr) and isinstance(sub.target, ast.Name):
-                        current.locals.add(sub.target.id)
+                current.locals.update(_walrus_names(node))
         for name in _BODY_FIELDS:
             children = getattr(node, name, None)
             if children:
                 stack.extend((child, current, self_name, owner) for child in children)
     return facts
+
+
+def _capture_names(pattern: ast.AST) -> Iterator[str]:
+    """Names a ``case`` pattern binds: ``case [x, *rest]``, ``case {"k": v, **others}``."""
+    for sub in ast.walk(pattern):
+        kind = type(sub).__name__
+        if kind in ("MatchAs", "MatchStar") and sub.name:  # type: ignore[attr-defined]
+            yield sub.name  # type: ignore[attr-defined]
+        elif kind == "MatchMapping" and sub.rest:  # type: ignore[attr-defined]
+            yield sub.rest  # type: ignore[attr-defined]
+
+
+def _walrus_names(stmt: ast.AST) -> Iterator[str]:
+    """Names bound by ``:=`` in a statement's own expressions.  Nested statements
+    (an ``if``'s body) are left to their own turn, so each expression is walked once."""
+    for name, value in ast.iter_fields(stmt):
+        if name in _BODY_FIELDS:
+            continue
+        for expr in value if isinstance(value, list) else (value,):
+            if isinstance(expr, ast.AST):
+                for sub in ast.walk(expr):
+                    if isinstance(sub, ast.NamedExpr) and isinstance(sub.target, ast.Name):
+                        yield sub.target.id
 
 
 def _bind_targets(target: ast.AST, current: Optional[FunctionFacts], self_name: str,

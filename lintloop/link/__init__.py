@@ -23,7 +23,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from lintloop.extract.templates import has_literal, normalise, templates_match
 from lintloop.link.edges import TRANSPARENT, GEdge, NodeInfo
-from lintloop.link.filters import Memo, judge
+from lintloop.link.filters import Memo, dependencies, judge
 from lintloop.link.modules import ModuleFile, ModuleIndex
 from lintloop.module_names import ModuleNamer
 from lintloop.link.summaries import (
@@ -37,6 +37,8 @@ from lintloop.link.summaries import (
 from lintloop.summary import CallSite, Function, Summary
 from lintloop.vocabulary import FILTER_WORDS, LIBRARY_ROOTS, SELF_SCORE_METHODS, is_filter_name
 
+#: how a call's explanation step reads, by the kind of summary edge it copies
+_VERBS = {"train": "trained through", "generate": "generated through", "predict": "labelled through"}
 _HOLE_NAME = __import__("re").compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _IMPORTED_HOLE = __import__("re").compile(r"\{@([^{}]+)\}")
 
@@ -390,22 +392,20 @@ class _Linker:
                     return {node}
                 return set()
 
-            def make_edge(src, dst, kind, via, extra, judges, target_kind, _note=note, _result=result,
-                          _name=callee.fn.qualname):
+            def make_edges(sources, targets, kind, via, extra, judges, target_kind, _note=note, _result=result):
+                pairs = [(src, dst) for src in sources for dst in targets if src != dst]
+                if kind == "alias":
+                    return [GEdge(src, dst, kind, path, site.line, site.column, site.end_line, site.end_column,
+                                  site.text, "", (), (), None, False, fn.key) for src, dst in pairs]
                 if kind == "train":
                     extra = self.nodes[_result].loops  # the loops around this call site
-                if kind == "alias":
-                    return GEdge(src, dst, kind, path, site.line, site.column, site.end_line,
-                                 site.end_column, site.text, "", (), (), None, False, fn.key)
-                verb = {"train": "trained through", "generate": "generated through",
-                        "predict": "labelled through"}.get(kind, "through")
-                here = (path, site.line, site.column, _note.replace("through", verb, 1))
+                here = (path, site.line, site.column, _note.replace("through", _VERBS.get(kind, "through"), 1))
                 # the explanation reads in data order: into the call, or out of it
                 steps = via + (here,) if target_kind in ("ret", "retpos") else (here,) + via
-                return GEdge(src, dst, kind, path, site.line, site.column, site.end_line, site.end_column,
-                             site.text, "", extra, steps, judges, False, fn.key)
+                return [GEdge(src, dst, kind, path, site.line, site.column, site.end_line, site.end_column,
+                              site.text, "", extra, steps, judges, False, fn.key) for src, dst in pairs]
 
-            for edge in instantiate(summary, resolve_iface, make_edge):
+            for edge in instantiate(summary, resolve_iface, make_edges):
                 fg.add(edge)
             for index in summary.backward_params:
                 loss = mapping.get(index, set())
@@ -494,9 +494,11 @@ class _Linker:
     def _judge_filters(self, fg: FunctionGraph) -> None:
         """Judge every selection of a function on the graph as it stands, then apply the
         verdicts (so no verdict depends on the order filters were judged in)."""
-        memo = Memo(fg.preds)
         pending = [edge for edge in fg.edges if edge.kind == "filter" and edge.judges is None]
-        verdicts = [(edge, judge(edge, fg.preds, self.nodes, memo)) for edge in pending]
+        if not pending:
+            return
+        memo = Memo(dependencies(fg.inc))
+        verdicts = [(edge, judge(edge, memo, self.nodes)) for edge in pending]
         for edge, (verdict, judges, foreign) in verdicts:
             if verdict == "open":
                 edge.kind = "flow"

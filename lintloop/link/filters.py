@@ -21,25 +21,35 @@ trained model itself and nothing foreign was consulted.
 from __future__ import annotations
 
 from collections import deque
-from typing import Callable, Dict, FrozenSet, Iterable, Set, Tuple
+from typing import Dict, FrozenSet, Iterable, List, Mapping, Set, Tuple
 
 from lintloop.link.edges import DEPENDENCY, GEdge, NodeInfo
 
-Preds = Callable[[str], Iterable[GEdge]]
+#: node -> the values it depends on, one entry per edge of a dependency kind into it
+Dependencies = Dict[str, List[str]]
 _BUDGET = 4000
 #: what a value depends on, selections included (kept items still come from their source)
 _DEPENDS = DEPENDENCY | {"filter"}
 
 
-def _ancestors(starts: Iterable[str], preds: Preds, limit: int = _BUDGET) -> Set[str]:
+def dependencies(incoming: Mapping[str, Iterable[GEdge]]) -> Dependencies:
+    """Built once per function graph, so the searches below follow plain lists."""
+    out: Dependencies = {}
+    for node, edges in incoming.items():
+        sources = [edge.src for edge in edges if edge.kind in _DEPENDS]
+        if sources:
+            out[node] = sources
+    return out
+
+
+def _ancestors(starts: Iterable[str], depends: Dependencies, limit: int = _BUDGET) -> Set[str]:
     seen: Set[str] = set(starts)
     queue = deque(seen)
     while queue and len(seen) < limit:
-        node = queue.popleft()
-        for edge in preds(node):
-            if edge.kind in _DEPENDS and edge.src not in seen:
-                seen.add(edge.src)
-                queue.append(edge.src)
+        for source in depends.get(queue.popleft(), ()):
+            if source not in seen:
+                seen.add(source)
+                queue.append(source)
     return seen
 
 
@@ -51,31 +61,38 @@ def is_informative(node: str, nodes: Dict[str, NodeInfo]) -> bool:
 
 
 class Memo:
-    """Ancestor sets shared by the filters of one function (every flow under one ``if``
-    shares that condition's ancestry)."""
+    """One function's dependencies, and the ancestor sets its filters share (every
+    flow under one ``if`` shares that condition's ancestry)."""
 
-    def __init__(self, preds: Preds) -> None:
-        self.preds = preds
+    def __init__(self, depends: Dependencies) -> None:
+        self.depends = depends
         self._sets: Dict[FrozenSet[str], Set[str]] = {}
+        self._outside: Dict[FrozenSet[str], bool] = {}
 
     def ancestors(self, starts: FrozenSet[str]) -> Set[str]:
         found = self._sets.get(starts)
         if found is None:
-            found = self._sets[starts] = _ancestors(starts, self.preds)
+            found = self._sets[starts] = _ancestors(starts, self.depends)
+        return found
+
+    def asks_outside(self, starts: FrozenSet[str], nodes: Dict[str, NodeInfo]) -> bool:
+        """Whether the values behind ``starts`` include an external call (a human, an API)."""
+        found = self._outside.get(starts)
+        if found is None:
+            found = self._outside[starts] = any(
+                nodes[n].kind == "ext" for n in self.ancestors(starts) if n in nodes)
         return found
 
 
-def judge(edge: GEdge, preds: Preds, nodes: Dict[str, NodeInfo],
-          memo: "Memo" = None) -> Tuple[str, FrozenSet[str], bool]:  # type: ignore[assignment]
+def judge(edge: GEdge, memo: Memo, nodes: Dict[str, NodeInfo]) -> Tuple[str, FrozenSet[str], bool]:
     """("open", ...) when the filter adds nothing, else ("judged", judges, foreign)."""
     predicate = set(edge.extra)
     if not predicate:
         return "open", frozenset(), False
-    memo = memo or Memo(preds)
     items = memo.ancestors(frozenset((edge.src,)))
-    context = memo.ancestors(frozenset(predicate) | frozenset(edge.reads))
-    asks_outside = any(nodes[n].kind == "ext" for n in context if n in nodes)
-    if not (context & items) and not asks_outside:
+    looked_at = frozenset(predicate) | frozenset(edge.reads)
+    context = memo.ancestors(looked_at)
+    if context.isdisjoint(items) and not memo.asks_outside(looked_at, nodes):
         # `if step % 100 == 0`: the condition does not look at what it keeps
         # (an external answer - a human, a web service - may look at anything)
         return "open", frozenset(), False
@@ -95,10 +112,10 @@ def judge(edge: GEdge, preds: Preds, nodes: Dict[str, NodeInfo],
             else:
                 foreign = True
             continue
-        for parent in preds(node):
-            if parent.kind in _DEPENDS and parent.src not in seen and parent.src not in items:
-                seen.add(parent.src)
-                queue.append(parent.src)
+        for source in memo.depends.get(node, ()):
+            if source not in seen and source not in items:
+                seen.add(source)
+                queue.append(source)
     if not found:
         return "open", frozenset(), False
     return "judged", frozenset(judges), foreign

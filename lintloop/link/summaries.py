@@ -69,9 +69,6 @@ class FunctionGraph:
         self.out.setdefault(edge.src, []).append(edge)
         self.inc.setdefault(edge.dst, []).append(edge)
 
-    def preds(self, node: str) -> Iterable[GEdge]:
-        return self.inc.get(node, ())
-
 
 # -- traversal ---------------------------------------------------------------------------
 
@@ -82,26 +79,64 @@ def _passable(edge: GEdge) -> bool:
     return edge.kind == "filter" and edge.judges is not None and not edge.foreign
 
 
-def _forward_moves(fg: FunctionGraph, node: str):
-    for edge in fg.out.get(node, ()):
-        if _passable(edge):
-            yield edge, edge.dst
-    for edge in fg.inc.get(node, ()):
-        if edge.kind == "alias":
-            yield edge, edge.src
+#: node -> the (edge, next node) moves data can make from it, in a fixed order
+Moves = Dict[str, List[Tuple[GEdge, str]]]
 
 
-def reach(fg: FunctionGraph, start: str) -> Dict[str, Tuple[Optional[GEdge], str]]:
-    """BFS over data edges: node -> (edge used, previous node)."""
+def data_moves(fg: FunctionGraph) -> Tuple[Moves, Moves]:
+    """(forward, backward) moves over data edges of a finished function graph.
+
+    Built once per summary: every search of :func:`compute_summary` then follows
+    plain lists instead of testing each edge again.  Forward: passable edges out,
+    then aliases in; backward: passable edges in, then aliases out (aliases run
+    both ways).  The order is that of the edges, so searches find the same paths.
+    """
+    forward: Moves = {}
+    backward: Moves = {}
+    for node, edges in fg.out.items():
+        moves = [(edge, edge.dst) for edge in edges if _passable(edge)]
+        if moves:
+            forward[node] = moves
+    for node, edges in fg.inc.items():
+        moves = [(edge, edge.src) for edge in edges if _passable(edge)]
+        if moves:
+            backward[node] = moves
+        aliases = [(edge, edge.src) for edge in edges if edge.kind == "alias"]
+        if aliases:
+            forward.setdefault(node, []).extend(aliases)
+    for node, edges in fg.out.items():
+        aliases = [(edge, edge.dst) for edge in edges if edge.kind == "alias"]
+        if aliases:
+            backward.setdefault(node, []).extend(aliases)
+    return forward, backward
+
+
+def search(moves: Moves, start: str) -> Dict[str, Tuple[Optional[GEdge], str]]:
+    """BFS along ``moves``: node -> (edge it was reached by, the node it was reached from).
+
+    With backward moves, that is the edge a node's data takes, and the next node
+    toward ``start`` (see :func:`chain_to_target`)."""
     parents: Dict[str, Tuple[Optional[GEdge], str]] = {start: (None, "")}
     queue = deque([start])
     while queue:
         node = queue.popleft()
-        for edge, nxt in _forward_moves(fg, node):
-            if nxt not in parents:
-                parents[nxt] = (edge, node)
-                queue.append(nxt)
+        for edge, following in moves.get(node, ()):
+            if following not in parents:
+                parents[following] = (edge, node)
+                queue.append(following)
     return parents
+
+
+def reachable(moves: Moves, start: str) -> Set[str]:
+    """The nodes :func:`search` finds, without the paths."""
+    seen = {start}
+    queue = deque(seen)
+    while queue:
+        for _, following in moves.get(queue.popleft(), ()):
+            if following not in seen:
+                seen.add(following)
+                queue.append(following)
+    return seen
 
 
 def steps_of(edges: Iterable[GEdge]) -> Tuple[StepTuple, ...]:
@@ -169,13 +204,14 @@ def compute_summary(fg: FunctionGraph, iface: Interface, nodes: Dict[str, NodeIn
                if point[0] in ("ret", "retpos", "partifact") or (point[0] in ("param", "global") and node in fg.inc)]
     inputs = [(node, point) for node, point in points.items()
               if point[0] not in ("ret", "retpos") and (node in fg.out or node in fg.inc)]
-    back = {node: reach_back(fg, node) for node, _ in outputs}
+    forward_moves, backward_moves = data_moves(fg)
+    back = {node: search(backward_moves, node) for node, _ in outputs}
     components = _identity_components(fg)
     param_reach: Dict[str, Set[str]] = {}
 
     def reached_from(param: str) -> Set[str]:
         if param not in param_reach:
-            param_reach[param] = set(reach(fg, param))
+            param_reach[param] = reachable(forward_moves, param)
         return param_reach[param]
 
     model_cache: Dict[str, List[Iface]] = {}
@@ -188,7 +224,7 @@ def compute_summary(fg: FunctionGraph, iface: Interface, nodes: Dict[str, NodeIn
         return found
 
     def both_global(a: Iface, b: Iface) -> bool:
-        return iface.is_global(a) and iface.is_global(b)
+        return a[0] == "global" and b[0] == "global"
 
     # data flows between interface points
     input_points = dict(inputs)
@@ -211,8 +247,7 @@ def compute_summary(fg: FunctionGraph, iface: Interface, nodes: Dict[str, NodeIn
         if edge.kind in ("generate", "predict", "forward"):
             extra: Tuple[Iface, ...] = ()
             if edge.extra:
-                found = [points[p] for p in iface.params
-                         if any(x in reached_from(p) for x in edge.extra)]
+                found = [points[p] for p in iface.params if not reached_from(p).isdisjoint(edge.extra)]
                 found += [("global", x) for x in edge.extra if x in points and iface.is_global(points[x])]
                 extra = tuple(found)
             sources = model_points(edge.src)
@@ -243,7 +278,7 @@ def compute_summary(fg: FunctionGraph, iface: Interface, nodes: Dict[str, NodeIn
                         edges.append(SummaryEdge(source, out_point, edge.kind, via, extra, judges=judged))
         elif edge.kind == "train":
             models = model_points(edge.dst)
-            parents = reach_back(fg, edge.src)
+            parents = search(backward_moves, edge.src)
             for in_node, in_point in inputs:
                 if in_node not in parents:
                     continue
@@ -271,7 +306,7 @@ def compute_summary(fg: FunctionGraph, iface: Interface, nodes: Dict[str, NodeIn
     backward: Set[int] = set()
     for loss_refs in (refs for kind, refs in markers if kind == "backward"):
         for index, param in enumerate(iface.params):
-            if any(ref in reached_from(param) for ref in loss_refs):
+            if not reached_from(param).isdisjoint(loss_refs):
                 backward.add(index)
     summary.backward_params = tuple(sorted(backward))
 
@@ -284,25 +319,8 @@ def compute_summary(fg: FunctionGraph, iface: Interface, nodes: Dict[str, NodeIn
     return summary
 
 
-def reach_back(fg: FunctionGraph, target: str) -> Dict[str, Tuple[Optional[GEdge], str]]:
-    """BFS against data edges: node -> (edge it takes, next node toward ``target``)."""
-    parents: Dict[str, Tuple[Optional[GEdge], str]] = {target: (None, "")}
-    queue = deque([target])
-    while queue:
-        node = queue.popleft()
-        for edge in fg.inc.get(node, ()):
-            if _passable(edge) and edge.src not in parents:
-                parents[edge.src] = (edge, node)
-                queue.append(edge.src)
-        for edge in fg.out.get(node, ()):
-            if edge.kind == "alias" and edge.dst not in parents:
-                parents[edge.dst] = (edge, node)
-                queue.append(edge.dst)
-    return parents
-
-
 def chain_to_target(parents: Dict[str, Tuple[Optional[GEdge], str]], start: str) -> List[GEdge]:
-    """The edges from ``start`` to the target of a :func:`reach_back` search, in data order."""
+    """The edges from ``start`` to the start of a backward :func:`search`, in data order."""
     out: List[GEdge] = []
     node = start
     while True:
@@ -396,8 +414,13 @@ _HOLE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def instantiate(summary: FunctionSummary, resolve_iface: Callable[[Iface], Set[str]],
-                make_edge: Callable[..., GEdge]) -> List[GEdge]:
-    """The caller-side edges of a callee's summary."""
+                make_edges: Callable[..., Iterable[GEdge]]) -> List[GEdge]:
+    """The caller-side edges of a callee's summary.
+
+    ``make_edges(sources, targets, kind, via, extra, judges, target_kind)`` makes one
+    summary edge's copies, one per (source, target) pair of distinct caller values;
+    what they share (the explanation) is built once.
+    """
     out: List[GEdge] = []
     for edge in summary.edges:
         sources = resolve_iface(edge.src)
@@ -409,10 +432,7 @@ def instantiate(summary: FunctionSummary, resolve_iface: Callable[[Iface], Set[s
         if edge.judges is not None:
             judges = frozenset(n for i in edge.judges for n in resolve_iface(i))
         kind = "alias" if edge.kind == "identity" else edge.kind
-        for src in sources:
-            for dst in targets:
-                if src != dst:
-                    out.append(make_edge(src, dst, kind, edge.via, extra, judges, edge.dst[0]))
+        out.extend(make_edges(sources, targets, kind, edge.via, extra, judges, edge.dst[0]))
     return out
 
 
