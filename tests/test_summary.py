@@ -87,7 +87,8 @@ def test_names_bound_in_nested_statements_by_walrus_and_case_patterns_are_locals
         "            while (b := a):\n"
         "                c = [(d := y) for y in b]\n"
         "    match xs:\n"
-        "        case [e, *k, {'m': n, **o}] if (g := e):\n"
+        "        case [e, *k, {'m': n, **o}] if (\n"
+        "                g := e):\n"
         "            pass\n"
         "    return (h := 1)\n")
     tree = ast.parse(text)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, Iterator, List, Optional, Set, Tuple
 
@@ -224,9 +225,10 @@ _BODY_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
 def function_facts(tree: ast.Module, scope: "ModuleScope", text: str = "") -> Dict[int, FunctionFacts]:
     """Locals and globals of every function (by ``id`` of its node), and the ``self.<name>``
     attributes of every class, in one walk over statements and assignment targets only
-    (expressions are entered only when the source has a walrus, the one expression that binds)."""
+    (expressions are entered only on statements whose lines hold ``:=``, the one expression
+    that binds)."""
     facts: Dict[int, FunctionFacts] = {}
-    walrus = ":=" in text
+    walrus_lines = _lines_holding(text, ":=")
     # (statement, facts of the enclosing function or None, self name, class facts)
     stack: List[Tuple[ast.AST, Optional[FunctionFacts], str, Optional[ClassFacts]]] = [
         (stmt, None, "", None) for stmt in tree.body]
@@ -263,7 +265,8 @@ def function_facts(tree: ast.Module, scope: "ModuleScope", text: str = "") -> Di
                 current.globals.update(node.names)
             elif type(node).__name__ == "match_case":  # Python 3.10+
                 current.locals.update(_capture_names(node.pattern))  # type: ignore[attr-defined]
-            if walrus and not isinstance(node, ast.ExceptHandler):
+            if walrus_lines and not isinstance(node, ast.ExceptHandler) and \
+                    _any_between(walrus_lines, node):
                 current.locals.update(_walrus_names(node))
         for name in _BODY_FIELDS:
             children = getattr(node, name, None)
@@ -280,6 +283,28 @@ def _capture_names(pattern: ast.AST) -> Iterator[str]:
             yield sub.name  # type: ignore[attr-defined]
         elif kind == "MatchMapping" and sub.rest:  # type: ignore[attr-defined]
             yield sub.rest  # type: ignore[attr-defined]
+
+
+def _lines_holding(text: str, needle: str) -> List[int]:
+    """The 1-based numbers of the lines where ``needle`` occurs, in order."""
+    out: List[int] = []
+    position = text.find(needle)
+    while position >= 0:
+        line = len(_NEWLINE.findall(text, 0, position)) + 1
+        if not out or out[-1] != line:
+            out.append(line)
+        position = text.find(needle, position + len(needle))
+    return out
+
+
+def _any_between(lines: List[int], node: ast.AST) -> bool:
+    """Whether one of ``lines`` falls within the node (a ``case``: its pattern and guard)."""
+    if not hasattr(node, "lineno"):
+        parts = [getattr(node, "pattern", None), getattr(node, "guard", None)]
+        return any(_any_between(lines, part) for part in parts if part is not None)
+    first, last = getattr(node, "lineno", 0), getattr(node, "end_lineno", None)
+    index = bisect_left(lines, first)
+    return index < len(lines) and lines[index] <= (last or first)
 
 
 def _walrus_names(stmt: ast.AST) -> Iterator[str]:
