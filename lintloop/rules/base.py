@@ -7,7 +7,6 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
-from lintloop.extract.source import cell_position
 from lintloop.types import Finding, Span, Step
 
 if TYPE_CHECKING:  # the registry is read on every run; the engine only when a graph is checked
@@ -58,6 +57,8 @@ def display(graph: FlowGraph, path: str, line: int) -> Tuple[Optional[int], int]
     cells = graph.cells.get(path)
     if not cells:
         return None, line
+    from lintloop.extract.source import cell_position  # not at import: a warm run never loads the extractor
+
     return cell_position(cells, line)
 
 
