@@ -164,7 +164,9 @@ class FlowGraph:
         Filters are crossed only when every model they consult is ``model_class``
         and they consult nothing else (a filter that asks the same model).
         """
-        parents: Dict[str, Tuple[Optional[GEdge], str]] = {s: (None, "") for s in starts}
+        # sorted: a set's order changes from one process to the next, and the first path
+        # found is the one a finding shows
+        parents: Dict[str, Tuple[Optional[GEdge], str]] = {s: (None, "") for s in sorted(starts)}
         queue = deque(parents)
         while queue and len(parents) < _SEARCH_LIMIT:
             node = queue.popleft()

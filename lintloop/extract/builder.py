@@ -47,10 +47,13 @@ def _bytes_are_characters(line: int, offset: int) -> int:
 def position(node: ast.AST, columns: ColumnMap = _bytes_are_characters) -> Tuple[int, int, int, int]:
     """1-based (line, column, end line, end column) of an ast node, columns in characters
     (``ast`` counts UTF-8 bytes, which differ on lines with non-ASCII text)."""
-    line = getattr(node, "lineno", 1)
-    column = columns(line, getattr(node, "col_offset", 0)) + 1
-    end_line = getattr(node, "end_lineno", None) or line
-    end_offset = getattr(node, "end_col_offset", None)
+    try:  # expressions and statements: every attribute is there
+        line, offset = node.lineno, node.col_offset  # type: ignore[attr-defined]
+        end_line, end_offset = node.end_lineno or line, node.end_col_offset  # type: ignore[attr-defined]
+    except AttributeError:
+        line, offset = getattr(node, "lineno", 1), getattr(node, "col_offset", 0)
+        end_line, end_offset = getattr(node, "end_lineno", None) or line, getattr(node, "end_col_offset", None)
+    column = columns(line, offset) + 1
     end_column = (columns(end_line, end_offset) if end_offset is not None else column - 1) + 1
     return line, column, end_line, end_column
 
@@ -84,9 +87,17 @@ class FunctionBuilder:
         return node.id
 
     def node_for(self, tag: str, at: ast.AST, kind: str, text: str, loops: Tuple[int, ...],
-                 extra: Hashable = None) -> int:
+                 extra: Hashable = None, describe: Optional[Callable[[ast.AST], str]] = None) -> int:
+        """The node for ``at`` (made once: a loop's second pass finds the first's).  Without
+        ``text``, ``describe(at)`` gives it, and only for a new node."""
         line, column, end_line, end_column = position(at, self.columns)
-        return self.new_node((tag, line, column, end_line, end_column, extra), kind, line, column, text, loops)
+        key = (tag, line, column, end_line, end_column, extra)
+        found = self._keys.get(key)
+        if found is not None:
+            return found
+        if not text and describe is not None:
+            text = describe(at)
+        return self.new_node(key, kind, line, column, text, loops)
 
     def has_key(self, key: Hashable) -> Optional[int]:
         return self._keys.get(key)
@@ -106,7 +117,8 @@ class FunctionBuilder:
                                         existing.text, existing.note, merged, merged_reads)
             return
         self._edges[key] = Edge(src, dst, kind, line, column, end_line, end_column, text, note,
-                                tuple(sorted(set(extra), key=str)), tuple(sorted(set(reads), key=str)))
+                                tuple(sorted(set(extra), key=str)) if extra else (),
+                                tuple(sorted(set(reads), key=str)) if reads else ())
 
     def call_site(self, site: CallSite) -> None:
         self.calls[site.result] = site
@@ -129,6 +141,14 @@ class FunctionBuilder:
                 positions = tuple(self.return_position(i) for i in range(arity))
         return Function(
             self.qualname, self.cls, tuple(self.params), tuple(self.param_nodes), self.return_node,
-            self.line, tuple(n.freeze() for n in self.nodes), tuple(self._edges.values()),
+            self.line, tuple(n.freeze() for n in self.nodes), tuple(sorted(self._edges.values(), key=_edge_order)),
             tuple(self.calls.values()), tuple(self._markers.values()), positions,
         )
+
+
+def _edge_order(edge: Edge) -> Tuple:
+    """Edges in source order, whatever order they were made in.  The interpreter walks sets
+    of values, whose order changes with Python's string hashing from one process to the
+    next; the searches that explain a finding take the first path they meet, so the same
+    code must give the same order, and so the same explanation, in every run."""
+    return (edge.line, edge.column, edge.end_line, edge.end_column, edge.kind, str(edge.src), str(edge.dst))

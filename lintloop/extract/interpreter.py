@@ -100,7 +100,7 @@ class Interpreter:
         return found.pop() if len(found) == 1 else None
 
     def node(self, tag: str, at: ast.AST, kind: str, text: str = "", extra=None) -> int:
-        return self.b.node_for(tag, at, kind, text or self.scope.snippet(at), tuple(self.loops), extra)
+        return self.b.node_for(tag, at, kind, text, tuple(self.loops), extra, self.scope.snippet)
 
     def flow(self, sources: Refs, dst: Ref, at: ast.AST, text: str = "", note: str = "",
              kind: str = "flow") -> None:

@@ -393,7 +393,7 @@ class _Linker:
                 return set()
 
             def make_edges(sources, targets, kind, via, extra, judges, target_kind, _note=note, _result=result):
-                pairs = [(src, dst) for src in sources for dst in targets if src != dst]
+                pairs = [(src, dst) for src in sorted(sources) for dst in sorted(targets) if src != dst]
                 if kind == "alias":
                     return [GEdge(src, dst, kind, path, site.line, site.column, site.end_line, site.end_column,
                                   site.text, "", (), (), None, False, fn.key) for src, dst in pairs]
@@ -444,18 +444,18 @@ class _Linker:
             info.info = True
             info.consults = tuple(sorted(receiver)) if is_method else ()
             judges = frozenset(receiver) if is_method else frozenset()
-            for src in sources - receiver:
+            for src in sorted(sources - receiver):
                 fg.add(GEdge(src, result, "filter", fn.module.path, site.line, site.column, site.end_line,
                              site.end_column, site.text, f"filtered by {site.text}", (), (), judges,
                              not is_method, fn.key))
-            for src in receiver:
+            for src in sorted(receiver):
                 fg.add(GEdge(src, result, "flow", fn.module.path, site.line, site.column, site.end_line,
                              site.end_column, site.text, note, function=fn.key))
             return
         if site.callee[0] in ("def", "import", "unknown") and not constructor:
             self.notes.append(f"{fn.module.path}:{site.line}:{site.column}: `{site.text}` is not resolved; "
                               "data is assumed to pass through it")
-        for src in sources:
+        for src in sorted(sources):
             fg.add(GEdge(src, result, "flow", fn.module.path, site.line, site.column, site.end_line,
                          site.end_column, site.text, note, function=fn.key))
 
@@ -569,7 +569,7 @@ class _Linker:
         for fn in self.functions.values():
             for edge in fn.raw:
                 if edge.kind == "attr":
-                    for class_key in self._classes_of(edge.src, field_classes):
+                    for class_key in sorted(self._classes_of(edge.src, field_classes)):
                         module, info = self.classes[class_key]
                         alias(edge.dst, f"{module.name}::F:{info.name}.{edge.text}", edge.path, edge.line, "")  # type: ignore[attr-defined]
         fields = [n for n in self.nodes if "::F:" in n]
@@ -591,7 +591,7 @@ class _Linker:
                 seen.add(base)
                 stack.extend(self._bases(base))
                 base_module, base_info = self.classes[base]
-                for attr in attrs:
+                for attr in sorted(attrs):
                     inherited = f"{base_module.name}::F:{base_info.name}.{attr}"  # type: ignore[attr-defined]
                     if inherited not in field_set:
                         # the base's own code never touches it: sibling classes that both set

@@ -175,8 +175,7 @@ class Interface:
             self.by_id[node] = ("retpos", index)
         for node, template in partifacts.items():
             self.by_id[node] = ("partifact", template)
-        nodes = set(fg.out) | set(fg.inc)
-        for node in nodes:
+        for node in list(fg.out) + list(fg.inc):  # in edge order: never a set's (see _edge_order)
             if node not in self.by_id and not node.startswith(local_prefix):
                 self.by_id[node] = ("global", node)
         self.params = params
