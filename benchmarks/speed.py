@@ -17,6 +17,7 @@ environment of its own that the script creates, so lintloop's flake8 plugin is n
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import platform
 import shutil
@@ -155,6 +156,9 @@ def freeze_lintloop() -> None:
     source = Path(lintloop.__file__).resolve().parent
     frozen = Path(tempfile.mkdtemp(prefix="lintloop-bench-code-"))
     shutil.copytree(source, frozen / "lintloop", ignore=shutil.ignore_patterns("__pycache__"))
+    # byte-compiled, as pip leaves an installed package (and as ruff's and flake8's are):
+    # under PYTHONDONTWRITEBYTECODE every run would otherwise compile lintloop's source again
+    compileall.compile_dir(str(frozen / "lintloop"), quiet=1)
     os.environ["PYTHONPATH"] = str(frozen) + os.pathsep + os.environ.get("PYTHONPATH", "")
 
 
@@ -296,7 +300,10 @@ def machine() -> str:
                           ("ruff", tool("ruff") + ["--version"]),
                           ("flake8", flake8_command() + ["--version"])):
         try:
-            out = subprocess.run(command, capture_output=True, text=True).stdout.split("\n")[0].strip()
+            # from outside the checkout: a `lintloop.egg-info` in the working directory would
+            # show flake8 a lintloop plugin that its own environment does not have
+            out = subprocess.run(command, capture_output=True, text=True, cwd=BENCH_DIR
+                                 ).stdout.split("\n")[0].strip()
         except (OSError, SystemExit):
             out = "missing"
         versions.append(f"{name}: {out}")
