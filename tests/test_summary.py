@@ -147,3 +147,10 @@ def test_notebook_cells_and_magics():
         '], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
     summary = summarise(notebook.encode(), Vocabulary(), notebook=True)
     assert summary.cells == ((1, 2), (3, 3))  # (first line, cell number counted with markdown)
+
+
+def test_walrus_lines_count_lines_as_python_does():
+    from lintloop.extract.scope import _lines_holding
+
+    text = "a := 1\r\nb\nc := 2 := 3\rd\x0c\n\ne := 4  # \u2028 is not a line end"
+    assert _lines_holding(text, ":=") == [1, 3, 6]

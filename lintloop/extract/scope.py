@@ -288,9 +288,11 @@ def _capture_names(pattern: ast.AST) -> Iterator[str]:
 def _lines_holding(text: str, needle: str) -> List[int]:
     """The 1-based numbers of the lines where ``needle`` occurs, in order."""
     out: List[int] = []
+    line, counted = 1, 0
     position = text.find(needle)
     while position >= 0:
-        line = len(_NEWLINE.findall(text, 0, position)) + 1
+        line += len(_NEWLINE.findall(text, counted, position))  # only the text since the last one
+        counted = position
         if not out or out[-1] != line:
             out.append(line)
         position = text.find(needle, position + len(needle))
