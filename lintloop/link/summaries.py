@@ -181,11 +181,11 @@ class Interface:
         self.params = params
         self.ret = ret
 
-    def of(self, node: str) -> Optional[Iface]:
-        return self.by_id.get(node)
 
-    def is_global(self, iface: Iface) -> bool:
-        return iface[0] == "global"
+
+def _is_global(point: Iface) -> bool:
+    """Module-level state: two such points are related by the global pass, not by a summary."""
+    return point[0] == "global"
 
 
 def compute_summary(fg: FunctionGraph, iface: Interface, nodes: Dict[str, NodeInfo],
@@ -223,7 +223,7 @@ def compute_summary(fg: FunctionGraph, iface: Interface, nodes: Dict[str, NodeIn
         return found
 
     def both_global(a: Iface, b: Iface) -> bool:
-        return a[0] == "global" and b[0] == "global"
+        return _is_global(a) and _is_global(b)
 
     # data flows between interface points
     input_points = dict(inputs)
@@ -247,7 +247,7 @@ def compute_summary(fg: FunctionGraph, iface: Interface, nodes: Dict[str, NodeIn
             extra: Tuple[Iface, ...] = ()
             if edge.extra:
                 found = [points[p] for p in iface.params if not reached_from(p).isdisjoint(edge.extra)]
-                found += [("global", x) for x in edge.extra if x in points and iface.is_global(points[x])]
+                found += [("global", x) for x in edge.extra if x in points and _is_global(points[x])]
                 extra = tuple(found)
             sources = model_points(edge.src)
             for out_node, out_point in outputs:
