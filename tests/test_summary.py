@@ -150,7 +150,7 @@ def test_notebook_cells_and_magics():
 
 
 def test_walrus_lines_count_lines_as_python_does():
-    from lintloop.extract.scope import _lines_holding
+    from lintloop.extract.scope import ModuleScope
 
     text = "a := 1\r\nb\nc := 2 := 3\rd\x0c\n\ne := 4  # \u2028 is not a line end"
-    assert _lines_holding(text, ":=") == [1, 3, 6]
+    assert ModuleScope(text, Vocabulary()).lines_holding(":=") == [1, 3, 6]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ast
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, Iterator, List, Optional, Set, Tuple
 
@@ -68,6 +68,19 @@ class ModuleScope:
         if len(text) > limit or end > start + 4 * limit:
             text = text[: limit - 3].rstrip() + "..."
         return text
+
+    def lines_holding(self, needle: str) -> List[int]:
+        """The 1-based numbers of the lines where ``needle`` occurs, in order."""
+        if self._lines is None:
+            self._split()
+        out: List[int] = []
+        position = self.text.find(needle)
+        while position >= 0:
+            line = bisect_right(self._lines, position)  # type: ignore[arg-type]
+            if not out or out[-1] != line:
+                out.append(line)
+            position = self.text.find(needle, position + len(needle))
+        return out
 
     def column(self, line: int, offset: int) -> int:
         """The character offset of a UTF-8 byte offset in a line (they differ only on non-ASCII lines)."""
@@ -228,7 +241,7 @@ def function_facts(tree: ast.Module, scope: "ModuleScope", text: str = "") -> Di
     (expressions are entered only on statements whose lines hold ``:=``, the one expression
     that binds)."""
     facts: Dict[int, FunctionFacts] = {}
-    walrus_lines = _lines_holding(text, ":=")
+    walrus_lines = scope.lines_holding(":=") if ":=" in text else []
     # (statement, facts of the enclosing function or None, self name, class facts)
     stack: List[Tuple[ast.AST, Optional[FunctionFacts], str, Optional[ClassFacts]]] = [
         (stmt, None, "", None) for stmt in tree.body]
@@ -283,20 +296,6 @@ def _capture_names(pattern: ast.AST) -> Iterator[str]:
             yield sub.name  # type: ignore[attr-defined]
         elif kind == "MatchMapping" and sub.rest:  # type: ignore[attr-defined]
             yield sub.rest  # type: ignore[attr-defined]
-
-
-def _lines_holding(text: str, needle: str) -> List[int]:
-    """The 1-based numbers of the lines where ``needle`` occurs, in order."""
-    out: List[int] = []
-    line, counted = 1, 0
-    position = text.find(needle)
-    while position >= 0:
-        line += len(_NEWLINE.findall(text, counted, position))  # only the text since the last one
-        counted = position
-        if not out or out[-1] != line:
-            out.append(line)
-        position = text.find(needle, position + len(needle))
-    return out
 
 
 def _any_between(lines: List[int], node: ast.AST) -> bool:
