@@ -310,3 +310,27 @@ def test_projects_sharing_a_cache_directory_keep_apart(tmp_path, monkeypatch):
     assert findings(run(second, monkeypatch)) == set()
     assert findings(run(first, monkeypatch)) != set()
     assert len(list((tmp_path / "shared").glob("*/*/index.json"))) == 2
+
+
+def test_warm_run_with_nothing_changed_loads_no_engine(tmp_path):
+    """The warm path reuses the last findings: it must not pay for the extractor, the
+    linker, the flow graph or networkx (most of a warm run's time would be imports)."""
+    from tests.conftest import GMM_LOOP, ROOT
+
+    (tmp_path / "loop.py").write_text(GMM_LOOP)
+    probe = (
+        "import sys\n"
+        "from lintloop.cli import main\n"
+        "try:\n"
+        "    main(['--cache-dir', 'cache', '-q', '.'])\n"
+        "except SystemExit as exit:\n"
+        "    code = exit.code\n"
+        "heavy = ('networkx', 'lintloop.extract.interpreter', 'lintloop.extract.prefilter', 'lintloop.link',\n"
+        "         'lintloop.graph', 'lintloop.rules.loops')\n"
+        "print(code, sorted(name for name in sys.modules if name.startswith(heavy)))\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    outputs = [subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True,
+                              text=True, timeout=120).stdout.strip().splitlines()[-1] for _ in range(2)]
+    assert outputs[0].startswith("1 [") and "lintloop.link" in outputs[0]  # cold: the engine ran
+    assert outputs[1] == "1 []"  # warm: same exit code, nothing heavy imported
